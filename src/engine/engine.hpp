@@ -1,0 +1,830 @@
+// The Kokkos inference engine of docs/model.md: energy, forces, virial, per-atom energy and virial, with
+// hand-written adjoints (no autograd). No LAMMPS in here: the pair styles are thin adapters.
+//
+// Atoms are "local" (0..n_local-1: energies and neighbour lists are computed for them) and "ghost"
+// (n_local..n_all-1: copies of atoms owned elsewhere, as in LAMMPS). Message passing across layers needs
+// neighbour features of ghosts: after each layer the engine asks a GhostExchange to copy the features of
+// owners to their ghosts (forward), and in the backward pass to add the adjoints that landed on ghosts to
+// their owners (reverse). So the ghost shell stays one cutoff wide whatever the number of layers.
+//
+// Kernels run one team per atom (channels are the parallel inner dimension), and the edge geometry
+// (harmonics, their gradients, spline basis, envelope) is computed once per call and reused by every layer,
+// forward and backward.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+#include <Kokkos_ScatterView.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/bspline.hpp"
+#include "core/clebsch_gordan.hpp"
+#include "core/envelope.hpp"
+#include "core/s2_grid.hpp"
+#include "core/spherical_harmonics.hpp"
+#include "model/potential.hpp"
+
+namespace facet {
+
+template <class Device>
+class GhostExchange {
+ public:
+  using Features = Kokkos::View<double***, Kokkos::LayoutRight, Device>;  // [atom][harmonic][channel]
+  virtual ~GhostExchange() = default;
+  virtual void forward(Features data) = 0;  // data(ghost) = data(owner)
+  virtual void reverse(Features data) = 0;  // data(owner) += data(ghost)
+};
+
+// What the engine computes on top of the total energy.
+struct EngineRequest {
+  bool forces = true;
+  bool virial = true;
+  bool atom_energy = false;
+  bool atom_virial = false;
+};
+
+template <class Device>
+class Engine {
+ public:
+  using ExecSpace = typename Device::execution_space;
+  using MemSpace = typename Device::memory_space;
+  template <class T>
+  using View = Kokkos::View<T, Kokkos::LayoutRight, Device>;
+  using Positions = Kokkos::View<const double* [3], Kokkos::LayoutRight, Device, Kokkos::MemoryUnmanaged>;
+  using Forces = Kokkos::View<double* [3], Kokkos::LayoutRight, Device, Kokkos::MemoryUnmanaged>;
+  using AtomVirial = Kokkos::View<double* [6], Kokkos::LayoutRight, Device, Kokkos::MemoryUnmanaged>;
+  using AtomEnergy = Kokkos::View<double*, Kokkos::LayoutRight, Device, Kokkos::MemoryUnmanaged>;
+  using Team = typename Kokkos::TeamPolicy<ExecSpace>::member_type;
+
+  explicit Engine(const Potential& potential);
+
+  const ModelHyperparameters& hyper() const { return hp_; }
+  double cutoff() const { return hp_.r_cut; }
+  // Doubles exchanged per atom by GhostExchange (for LAMMPS's comm_forward / comm_reverse).
+  int exchange_size() const { return nsh_ * C_; }
+
+  struct Result {
+    double energy = 0;
+    double virial[6] = {0, 0, 0, 0, 0, 0};  // xx yy zz xy xz yz (LAMMPS order), eV
+  };
+
+  // species: element index of every atom (local and ghost), -1 for atoms the potential ignores.
+  // Neighbors: an accessor with count(i) and operator()(i, jj) giving a neighbour index of local atom i
+  // (LAMMPS's full list with ghosts; neighbours beyond the cutoff are skipped here).
+  // Forces, per-atom energies and per-atom virials are added to the given views (sized n_all / n_local).
+  template <class Neighbors>
+  Result compute(int n_local, int n_all, Positions x, View<const int*> species, const Neighbors& neighbors,
+                 GhostExchange<Device>* exchange, const EngineRequest& request, Forces f,
+                 AtomEnergy atom_energy = {}, AtomVirial atom_virial = {});
+
+  // Bytes held by the per-call workspaces (features, edges), for memory reports.
+  size_t workspace_bytes() const;
+
+ private:
+  template <class T>
+  static void grow(View<T>& v, const std::string& name, size_t n0) {
+    if (v.extent(0) < n0) v = View<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, name), n0 + n0 / 16 + 16);
+  }
+  template <class T>
+  static void grow(View<T>& v, const std::string& name, size_t n0, size_t n1) {
+    if (v.extent(0) < n0) v = View<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, name), n0 + n0 / 16 + 16, n1);
+  }
+  template <class T>
+  static void grow(View<T>& v, const std::string& name, size_t n0, size_t n1, size_t n2) {
+    if (v.extent(0) < n0)
+      v = View<T>(Kokkos::view_alloc(Kokkos::WithoutInitializing, name), n0 + n0 / 16 + 16, n1, n2);
+  }
+
+ public:  // kernels (public for CUDA lambdas)
+  template <class Neighbors>
+  void build_edges(int n_local, Positions x, View<const int*> species, const Neighbors& neighbors);
+  void edge_geometry();
+  void embed(int n_local, int n_all, View<const int*> species);
+  void message(int layer, int n_local);
+  void node_update(int layer, int n_local, int n_all);
+  double readout(int n_local, View<const int*> species, AtomEnergy atom_energy, bool want_atom_energy);
+  void node_backward(int layer, int n_local);
+  void edge_backward(int layer, int n_local, int n_all, bool want_atom_virial, Forces f, AtomVirial atom_virial,
+                     double virial[6]);
+  void up_backward(int layer, int n_local);
+
+ private:
+  ModelHyperparameters hp_;
+  int L_, Le_, nsh_, nshe_, C_, Cg_, H_, Hr_, K_, nR_, P_, T_;
+  double inv_avg_;
+
+  // Model constants (device).
+  View<double**> embedding_;      // [species][c]
+  View<double****> up_, msg_;     // [t][l][c_out][c_in]
+  View<double****> mid_, out_;    // [t][l][cg][c], [t][l][c][cg]
+  View<double****> radial_;       // [t][k][b][c]
+  View<double***> w1_, w2_;       // [t][h][cg], [t][cg][h]
+  View<double**> b1_;             // [t][h]
+  View<double**> ro_w1_;          // [hr][c]
+  View<double*> ro_b1_, ro_w2_, e0_;
+  View<int*> degree_;             // [harmonic] -> l
+  View<int*> nz_s1_, nz_s2_, nz_s3_, nz_k_;  // nonzero coupling coefficients, sorted by input degree
+  View<double*> nz_value_;
+  int nz_scalar_input_ = 0;       // nonzeros with l_in = 0 come first: layer 0 needs only those
+  View<double**> grid_Y_, grid_Yw_;  // [p][harmonic]: Y_p and w_p Y_p / 4 pi
+
+  // Per-call workspaces, grown as needed and kept between calls.
+  View<int*> edge_count_, edge_offset_;  // per local atom
+  View<int*> edge_j_, edge_first_;
+  View<double**> edge_vec_;              // [e][3]
+  View<double*> edge_r_, edge_u_, edge_du_;
+  View<double**> edge_B_, edge_dB_;      // [e][4]
+  View<double**> edge_Y_;                // [e][harmonic]
+  View<double***> edge_dY_;              // [e][harmonic][3]
+  std::vector<View<double***>> a_;       // per layer: [atom][harmonic][c] for all atoms
+  std::vector<View<double***>> M_;       // per layer: [local atom][harmonic][c]
+  View<double***> h_, dh_, dM_, da_;     // current features and adjoints
+  int n_edges_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+
+namespace detail {
+
+template <class V>
+V make_view(const std::string& name, const std::vector<int64_t>& shape) {
+  if constexpr (V::rank == 1) return V(name, shape[0]);
+  if constexpr (V::rank == 2) return V(name, shape[0], shape[1]);
+  if constexpr (V::rank == 3) return V(name, shape[0], shape[1], shape[2]);
+  if constexpr (V::rank == 4) return V(name, shape[0], shape[1], shape[2], shape[3]);
+}
+
+// Copies one potential array, or the same array of every layer stacked in front, into a device view.
+template <class V>
+V upload(const Potential& pot, const std::string& name, int layers = 0) {
+  std::vector<int64_t> shape;
+  std::vector<double> values;
+  if (layers == 0) {
+    const Array& a = pot.array(name);
+    shape = a.shape;
+    values = a.values;
+  } else {
+    for (int t = 0; t < layers; ++t) {
+      const Array& a = pot.array("layer" + std::to_string(t) + "." + name);
+      if (t == 0) {
+        shape = a.shape;
+        shape.insert(shape.begin(), layers);
+      }
+      values.insert(values.end(), a.values.begin(), a.values.end());
+    }
+  }
+  V view = make_view<V>(name, shape);
+  auto host = Kokkos::create_mirror_view(view);
+  std::copy(values.begin(), values.end(), host.data());
+  Kokkos::deep_copy(view, host);
+  return view;
+}
+
+template <class V>
+V upload_vector(const std::string& name, const std::vector<typename V::non_const_value_type>& values) {
+  V view(name, values.size());
+  auto host = Kokkos::create_mirror_view(view);
+  for (size_t i = 0; i < values.size(); ++i) host(i) = values[i];
+  Kokkos::deep_copy(view, host);
+  return view;
+}
+
+KOKKOS_INLINE_FUNCTION double silu(double x) { return x / (1.0 + exp(-x)); }
+KOKKOS_INLINE_FUNCTION double silu_derivative(double x) {
+  const double s = 1.0 / (1.0 + exp(-x));
+  return s * (1.0 + x * (1.0 - s));
+}
+
+}  // namespace detail
+
+template <class Device>
+Engine<Device>::Engine(const Potential& pot) : hp_(pot.hyper) {
+  validate(hp_);
+  L_ = hp_.l_max;
+  Le_ = hp_.l_edge;
+  nsh_ = sh_size(L_);
+  nshe_ = sh_size(Le_);
+  C_ = hp_.channels;
+  Cg_ = hp_.grid_channels;
+  H_ = hp_.grid_hidden;
+  Hr_ = hp_.readout_hidden;
+  K_ = hp_.radial_basis;
+  nR_ = num_radial_functions(hp_);
+  P_ = hp_.grid_theta * hp_.grid_phi;
+  T_ = hp_.layers;
+  inv_avg_ = 1.0 / hp_.avg_num_neighbors;
+
+  embedding_ = detail::upload<View<double**>>(pot, "embedding");
+  up_ = detail::upload<View<double****>>(pot, "up", T_);
+  msg_ = detail::upload<View<double****>>(pot, "msg", T_);
+  mid_ = detail::upload<View<double****>>(pot, "mid", T_);
+  out_ = detail::upload<View<double****>>(pot, "out", T_);
+  radial_ = detail::upload<View<double****>>(pot, "radial", T_);
+  w1_ = detail::upload<View<double***>>(pot, "grid_w1", T_);
+  w2_ = detail::upload<View<double***>>(pot, "grid_w2", T_);
+  b1_ = detail::upload<View<double**>>(pot, "grid_b1", T_);
+  ro_w1_ = detail::upload<View<double**>>(pot, "readout.w1");
+  ro_b1_ = detail::upload<View<double*>>(pot, "readout.b1");
+  ro_w2_ = detail::upload<View<double*>>(pot, "readout.w2");
+  e0_ = detail::upload_vector<View<double*>>("atomic_energies", hp_.atomic_energies);
+
+  std::vector<int> degree;
+  for (int l = 0; l <= L_; ++l) degree.insert(degree.end(), 2 * l + 1, l);
+  degree_ = detail::upload_vector<View<int*>>("degree", degree);
+
+  // Nonzero coupling coefficients of every path as (input harmonic, edge harmonic, output harmonic, radial
+  // index, value); paths are ordered by l_in, so those with scalar inputs come first.
+  std::vector<int> s1, s2, s3, k;
+  std::vector<double> value;
+  const auto paths = coupling_paths(L_, Le_);
+  for (size_t p = 0; p < paths.size(); ++p) {
+    const auto& path = paths[p];
+    const CouplingTensor T = hp_.tensor_product == TensorProduct::gaunt
+                                 ? gaunt(path.l_in, path.l_edge, path.l_out)
+                                 : clebsch_gordan(path.l_in, path.l_edge, path.l_out);
+    const int radial = hp_.tensor_product == TensorProduct::gaunt ? path.l_edge : static_cast<int>(p);
+    for (int i1 = 0; i1 < 2 * path.l_in + 1; ++i1)
+      for (int i2 = 0; i2 < 2 * path.l_edge + 1; ++i2)
+        for (int i3 = 0; i3 < 2 * path.l_out + 1; ++i3) {
+          const double v = T(i1, i2, i3);
+          if (std::abs(v) < 1e-15) continue;
+          s1.push_back(path.l_in * path.l_in + i1);
+          s2.push_back(path.l_edge * path.l_edge + i2);
+          s3.push_back(path.l_out * path.l_out + i3);
+          k.push_back(radial);
+          value.push_back(v);
+          if (path.l_in == 0) nz_scalar_input_ = static_cast<int>(value.size());
+        }
+  }
+  nz_s1_ = detail::upload_vector<View<int*>>("nz_s1", s1);
+  nz_s2_ = detail::upload_vector<View<int*>>("nz_s2", s2);
+  nz_s3_ = detail::upload_vector<View<int*>>("nz_s3", s3);
+  nz_k_ = detail::upload_vector<View<int*>>("nz_k", k);
+  nz_value_ = detail::upload_vector<View<double*>>("nz_value", value);
+
+  const S2Grid grid = make_s2_grid(L_, {hp_.grid_theta, hp_.grid_phi});
+  grid_Y_ = View<double**>("grid_Y", P_, nsh_);
+  grid_Yw_ = View<double**>("grid_Yw", P_, nsh_);
+  auto hY = Kokkos::create_mirror_view(grid_Y_);
+  auto hYw = Kokkos::create_mirror_view(grid_Yw_);
+  for (int p = 0; p < P_; ++p)
+    for (int s = 0; s < nsh_; ++s) {
+      hY(p, s) = grid.to_grid(p, s);
+      hYw(p, s) = grid.from_grid(s, p);
+    }
+  Kokkos::deep_copy(grid_Y_, hY);
+  Kokkos::deep_copy(grid_Yw_, hYw);
+  a_.resize(T_);
+  M_.resize(T_);
+}
+
+template <class Device>
+size_t Engine<Device>::workspace_bytes() const {
+  size_t bytes = 0;
+  auto add = [&](const auto& v) { bytes += v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type); };
+  for (const auto& v : a_) add(v);
+  for (const auto& v : M_) add(v);
+  add(h_), add(dh_), add(dM_), add(da_);
+  add(edge_count_), add(edge_offset_), add(edge_j_), add(edge_first_), add(edge_vec_), add(edge_r_);
+  add(edge_u_), add(edge_du_), add(edge_B_), add(edge_dB_), add(edge_Y_), add(edge_dY_);
+  return bytes;
+}
+
+template <class Device>
+template <class Neighbors>
+void Engine<Device>::build_edges(int n_local, Positions x, View<const int*> species, const Neighbors& neighbors) {
+  grow(edge_count_, "edge_count", n_local);
+  grow(edge_offset_, "edge_offset", n_local + 1);
+  auto count = edge_count_;
+  auto offset = edge_offset_;
+  const double rc2 = hp_.r_cut * hp_.r_cut;
+  Kokkos::parallel_for(
+      "facet::count_edges", Kokkos::RangePolicy<ExecSpace>(0, n_local), KOKKOS_LAMBDA(int i) {
+        int n = 0;
+        if (species(i) >= 0)
+          for (int jj = 0; jj < neighbors.count(i); ++jj) {
+            const int j = neighbors(i, jj);
+            if (species(j) < 0) continue;
+            const double dx = x(j, 0) - x(i, 0), dy = x(j, 1) - x(i, 1), dz = x(j, 2) - x(i, 2);
+            if (dx * dx + dy * dy + dz * dz < rc2) ++n;
+          }
+        count(i) = n;
+      });
+  int total = 0;
+  Kokkos::parallel_scan(
+      "facet::edge_offsets", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+      KOKKOS_LAMBDA(int i, int& partial, bool final) {
+        if (final) offset(i) = partial;
+        partial += count(i);
+        if (final && i == n_local - 1) offset(n_local) = partial;
+      },
+      total);
+  if (n_local == 0) Kokkos::deep_copy(Kokkos::subview(offset, 0), 0);
+  n_edges_ = total;
+  grow(edge_j_, "edge_j", total);
+  grow(edge_vec_, "edge_vec", total, 3);
+  auto ej = edge_j_;
+  auto ev = edge_vec_;
+  Kokkos::parallel_for(
+      "facet::fill_edges", Kokkos::RangePolicy<ExecSpace>(0, n_local), KOKKOS_LAMBDA(int i) {
+        if (species(i) < 0) return;
+        int e = offset(i);
+        for (int jj = 0; jj < neighbors.count(i); ++jj) {
+          const int j = neighbors(i, jj);
+          if (species(j) < 0) continue;
+          const double dx = x(j, 0) - x(i, 0), dy = x(j, 1) - x(i, 1), dz = x(j, 2) - x(i, 2);
+          if (dx * dx + dy * dy + dz * dz >= rc2) continue;
+          ej(e) = j;
+          ev(e, 0) = dx;
+          ev(e, 1) = dy;
+          ev(e, 2) = dz;
+          ++e;
+        }
+      });
+}
+
+template <class Device>
+void Engine<Device>::edge_geometry() {
+  const int E = n_edges_;
+  grow(edge_r_, "edge_r", E);
+  grow(edge_u_, "edge_u", E);
+  grow(edge_du_, "edge_du", E);
+  grow(edge_first_, "edge_first", E);
+  grow(edge_B_, "edge_B", E, 4);
+  grow(edge_dB_, "edge_dB", E, 4);
+  grow(edge_Y_, "edge_Y", E, nshe_);
+  grow(edge_dY_, "edge_dY", E, nshe_, 3);
+  auto ev = edge_vec_;
+  auto er = edge_r_;
+  auto eu = edge_u_;
+  auto edu = edge_du_;
+  auto efirst = edge_first_;
+  auto eB = edge_B_;
+  auto edB = edge_dB_;
+  auto eY = edge_Y_;
+  auto edY = edge_dY_;
+  const int Le = Le_;
+  const CubicBSplineBasis<double> basis{hp_.r_cut, K_};
+  const PolynomialEnvelope<double> envelope{hp_.r_cut, hp_.envelope_p};
+  Kokkos::parallel_for(
+      "facet::edge_geometry", Kokkos::RangePolicy<ExecSpace>(0, E), KOKKOS_LAMBDA(int e) {
+        const double r[3] = {ev(e, 0), ev(e, 1), ev(e, 2)};
+        const double d = sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2]);
+        er(e) = d;
+        double u, du, d2u;
+        envelope.evaluate(d, u, du, d2u);
+        eu(e) = u;
+        edu(e) = du;
+        double B[4], dB[4];
+        efirst(e) = basis.evaluate(d, B, dB);
+        for (int b = 0; b < 4; ++b) {
+          eB(e, b) = B[b];
+          edB(e, b) = dB[b];
+        }
+        // Harmonics and their gradients straight into the edge rows.
+        spherical_harmonics_with_gradient(Le, r, &eY(e, 0), &edY(e, 0, 0));
+      });
+}
+
+template <class Device>
+void Engine<Device>::embed(int n_local, int n_all, View<const int*> species) {
+  // h^0 = embedding of the species (scalars only), a^0 = W_up^0 h^0 for every atom: ghosts know their
+  // species, so layer 0 needs no exchange.
+  grow(h_, "h", n_local, nsh_, C_);
+  grow(a_[0], "a0", n_all, nsh_, C_);
+  auto h = h_;
+  auto a = a_[0];
+  auto emb = embedding_;
+  auto up = up_;
+  const int C = C_, nsh = nsh_;
+  Kokkos::parallel_for(
+      "facet::embed", Kokkos::TeamPolicy<ExecSpace>(n_all, Kokkos::AUTO), KOKKOS_LAMBDA(const Team& team) {
+        const int i = team.league_rank();
+        const int z = species(i);
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
+          double a0 = 0;
+          if (z >= 0)
+            for (int cc = 0; cc < C; ++cc) a0 += up(0, 0, c, cc) * emb(z, cc);
+          a(i, 0, c) = a0;
+          for (int s = 1; s < nsh; ++s) a(i, s, c) = 0;
+          if (i < n_local) {
+            h(i, 0, c) = z >= 0 ? emb(z, c) : 0.0;
+            for (int s = 1; s < nsh; ++s) h(i, s, c) = 0;
+          }
+        });
+      });
+}
+
+template <class Device>
+void Engine<Device>::message(int t, int n_local) {
+  grow(M_[t], "M", n_local, nsh_, C_);
+  auto M = M_[t];
+  auto a = a_[t];
+  auto offset = edge_offset_;
+  auto ej = edge_j_;
+  auto efirst = edge_first_;
+  auto eB = edge_B_;
+  auto eu = edge_u_;
+  auto eY = edge_Y_;
+  auto radial = radial_;
+  auto s1 = nz_s1_, s2 = nz_s2_, s3 = nz_s3_, kk = nz_k_;
+  auto value = nz_value_;
+  const int n_nz = t == 0 ? nz_scalar_input_ : static_cast<int>(nz_value_.extent(0));
+  const int C = C_, nsh = nsh_, nR = nR_;
+  const double inv_avg = inv_avg_;
+  Kokkos::parallel_for(
+      "facet::message", Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO), KOKKOS_LAMBDA(const Team& team) {
+        const int i = team.league_rank();
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
+          for (int s = 0; s < nsh; ++s) M(i, s, c) = 0;
+          constexpr int kMaxRadial = 64;
+          double R[kMaxRadial];
+          for (int e = offset(i); e < offset(i + 1); ++e) {
+            const int j = ej(e);
+            const int first = efirst(e);
+            for (int k = 0; k < nR; ++k) {
+              double v = 0;
+              for (int b = 0; b < 4; ++b) v += radial(t, k, first + b, c) * eB(e, b);
+              R[k] = eu(e) * v * inv_avg;
+            }
+            for (int n = 0; n < n_nz; ++n) M(i, s3(n), c) += value(n) * eY(e, s2(n)) * R[kk(n)] * a(j, s1(n), c);
+          }
+        });
+      });
+}
+
+template <class Device>
+void Engine<Device>::node_update(int t, int n_local, int n_all) {
+  const bool last = t + 1 == T_;
+  if (!last) grow(a_[t + 1], "a", n_all, nsh_, C_);  // ghost rows are filled by the exchange
+  auto M = M_[t];
+  auto h = h_;
+  auto a_next = last ? View<double***>() : a_[t + 1];
+  auto mid = mid_, msg = msg_, out = out_, up = up_;
+  auto w1 = w1_, w2 = w2_;
+  auto b1 = b1_;
+  auto gY = grid_Y_, gYw = grid_Yw_;
+  auto degree = degree_;
+  const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
+  // Per team scratch: g and U [nsh][Cg], one grid point's G and Z [Cg] and hidden [H], and h's update [nsh][C].
+  const int scratch_doubles = 2 * nsh * Cg + 2 * Cg + H + nsh * C;
+  using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  const size_t bytes = Scratch::shmem_size(scratch_doubles);
+  Kokkos::parallel_for(
+      "facet::node_update",
+      Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO).set_scratch_size(0, Kokkos::PerTeam(bytes)),
+      KOKKOS_LAMBDA(const Team& team) {
+        const int i = team.league_rank();
+        Scratch buf(team.team_scratch(0), scratch_doubles);
+        double* g = buf.data();
+        double* U = g + nsh * Cg;
+        double* G = U + nsh * Cg;
+        double* Z = G + Cg;
+        double* hid = Z + Cg;
+        double* h_new = hid + H;
+        // g = W_mid M
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
+          for (int s = 0; s < nsh; ++s) {
+            double v = 0;
+            for (int c = 0; c < C; ++c) v += mid(t, degree(s), cg, c) * M(i, s, c);
+            g[s * Cg + cg] = v;
+            U[s * Cg + cg] = 0;
+          }
+        });
+        team.team_barrier();
+        for (int p = 0; p < P; ++p) {
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
+            double v = 0;
+            for (int s = 0; s < nsh; ++s) v += gY(p, s) * g[s * Cg + cg];
+            G[cg] = v;
+          });
+          team.team_barrier();
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, H), [&](int k) {
+            double v = b1(t, k);
+            for (int cg = 0; cg < Cg; ++cg) v += w1(t, k, cg) * G[cg];
+            hid[k] = detail::silu(v);
+          });
+          team.team_barrier();
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
+            double v = 0;
+            for (int k = 0; k < H; ++k) v += w2(t, cg, k) * hid[k];
+            for (int s = 0; s < nsh; ++s) U[s * Cg + cg] += gYw(p, s) * v;
+          });
+          team.team_barrier();
+        }
+        // h += W_msg M + W_out U, then a^{t+1} = W_up^{t+1} h
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
+          for (int s = 0; s < nsh; ++s) {
+            const int l = degree(s);
+            double v = h(i, s, c);
+            for (int cc = 0; cc < C; ++cc) v += msg(t, l, c, cc) * M(i, s, cc);
+            for (int cg = 0; cg < Cg; ++cg) v += out(t, l, c, cg) * U[s * Cg + cg];
+            h_new[s * C + c] = v;
+          }
+        });
+        team.team_barrier();
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
+          for (int s = 0; s < nsh; ++s) {
+            h(i, s, c) = h_new[s * C + c];
+            if (!last) {
+              double v = 0;
+              for (int cc = 0; cc < C; ++cc) v += up(t + 1, degree(s), c, cc) * h_new[s * C + cc];
+              a_next(i, s, c) = v;
+            }
+          }
+        });
+      });
+}
+
+template <class Device>
+double Engine<Device>::readout(int n_local, View<const int*> species, AtomEnergy atom_energy, bool want_atom_energy) {
+  // E_i = E0 + s w_r . silu(W_r h^00 + b_r); also seeds the adjoint dE/dh (scalars only).
+  grow(dh_, "dh", n_local, nsh_, C_);
+  auto h = h_;
+  auto dh = dh_;
+  auto w1 = ro_w1_;
+  auto b1 = ro_b1_;
+  auto w2 = ro_w2_;
+  auto e0 = e0_;
+  const int C = C_, Hr = Hr_, nsh = nsh_;
+  const double scale = hp_.energy_scale;
+  double energy = 0;
+  Kokkos::parallel_reduce(
+      "facet::readout", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+      KOKKOS_LAMBDA(int i, double& sum) {
+        for (int s = 0; s < nsh; ++s)
+          for (int c = 0; c < C; ++c) dh(i, s, c) = 0;
+        const int z = species(i);
+        if (z < 0) return;
+        double e = 0;
+        for (int k = 0; k < Hr; ++k) {
+          double pre = b1(k);
+          for (int c = 0; c < C; ++c) pre += w1(k, c) * h(i, 0, c);
+          e += w2(k) * detail::silu(pre);
+          const double back = scale * w2(k) * detail::silu_derivative(pre);
+          for (int c = 0; c < C; ++c) dh(i, 0, c) += back * w1(k, c);
+        }
+        e = e0(z) + scale * e;
+        if (want_atom_energy) atom_energy(i) += e;
+        sum += e;
+      },
+      energy);
+  return energy;
+}
+
+template <class Device>
+void Engine<Device>::node_backward(int t, int n_local) {
+  // Given dh = dE/dh^{t+1}: dM = W_msg^T dh + W_mid^T dg, where dg comes from the grid MLP's adjoint
+  // with dU = W_out^T dh (pre-activations are recomputed point by point rather than stored).
+  grow(dM_, "dM", n_local, nsh_, C_);
+  auto M = M_[t];
+  auto dh = dh_;
+  auto dM = dM_;
+  auto mid = mid_, msg = msg_, out = out_;
+  auto w1 = w1_, w2 = w2_;
+  auto b1 = b1_;
+  auto gY = grid_Y_, gYw = grid_Yw_;
+  auto degree = degree_;
+  const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
+  const int scratch_doubles = 3 * nsh * Cg + 2 * Cg + 2 * H;
+  using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  const size_t bytes = Scratch::shmem_size(scratch_doubles);
+  Kokkos::parallel_for(
+      "facet::node_backward",
+      Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO).set_scratch_size(0, Kokkos::PerTeam(bytes)),
+      KOKKOS_LAMBDA(const Team& team) {
+        const int i = team.league_rank();
+        Scratch buf(team.team_scratch(0), scratch_doubles);
+        double* g = buf.data();
+        double* dU = g + nsh * Cg;
+        double* dg = dU + nsh * Cg;
+        double* G = dg + nsh * Cg;
+        double* dG = G + Cg;
+        double* pre = dG + Cg;
+        double* dpre = pre + H;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
+          for (int s = 0; s < nsh; ++s) {
+            const int l = degree(s);
+            double vg = 0, vu = 0;
+            for (int c = 0; c < C; ++c) {
+              vg += mid(t, l, cg, c) * M(i, s, c);
+              vu += out(t, l, c, cg) * dh(i, s, c);
+            }
+            g[s * Cg + cg] = vg;
+            dU[s * Cg + cg] = vu;
+            dg[s * Cg + cg] = 0;
+          }
+        });
+        team.team_barrier();
+        for (int p = 0; p < P; ++p) {
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
+            double v = 0, w = 0;
+            for (int s = 0; s < nsh; ++s) {
+              v += gY(p, s) * g[s * Cg + cg];
+              w += gYw(p, s) * dU[s * Cg + cg];
+            }
+            G[cg] = v;
+            dG[cg] = w;  // dZ at this point, for now
+          });
+          team.team_barrier();
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, H), [&](int k) {
+            double v = b1(t, k), dz = 0;
+            for (int cg = 0; cg < Cg; ++cg) {
+              v += w1(t, k, cg) * G[cg];
+              dz += w2(t, cg, k) * dG[cg];
+            }
+            pre[k] = v;
+            dpre[k] = dz * detail::silu_derivative(v);
+          });
+          team.team_barrier();
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
+            double v = 0;
+            for (int k = 0; k < H; ++k) v += w1(t, k, cg) * dpre[k];
+            for (int s = 0; s < nsh; ++s) dg[s * Cg + cg] += gY(p, s) * v;
+          });
+          team.team_barrier();
+        }
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
+          for (int s = 0; s < nsh; ++s) {
+            const int l = degree(s);
+            double v = 0;
+            for (int cc = 0; cc < C; ++cc) v += msg(t, l, cc, c) * dh(i, s, cc);
+            for (int cg = 0; cg < Cg; ++cg) v += mid(t, l, cg, c) * dg[s * Cg + cg];
+            dM(i, s, c) = v;
+          }
+        });
+      });
+}
+
+template <class Device>
+void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom_virial, Forces f,
+                                   AtomVirial atom_virial, double virial[6]) {
+  // For every edge i -> j of the messages into i: da_j (scattered; j may be a ghost), and the edge
+  // gradient g = dE/dr_ij from the harmonics and the radial functions, which gives F_i += g, F_j -= g and
+  // the virial -r_ij (x) g.
+  grow(da_, "da", n_all, nsh_, C_);
+  Kokkos::deep_copy(Kokkos::subview(da_, std::make_pair(0, n_all), Kokkos::ALL, Kokkos::ALL), 0.0);
+  using DaScatter = Kokkos::Experimental::ScatterView<double***, Kokkos::LayoutRight, Device>;
+  using FScatter = Kokkos::Experimental::ScatterView<double* [3], Kokkos::LayoutRight, Device>;
+  using VScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, Device>;
+  auto da_all = Kokkos::subview(da_, std::make_pair(0, n_all), Kokkos::ALL, Kokkos::ALL);
+  DaScatter da_scatter(da_all);
+  Kokkos::View<double* [3], Kokkos::LayoutRight, Device> f_view(f.data(), f.extent(0));
+  FScatter f_scatter(f_view);
+  Kokkos::View<double* [6], Kokkos::LayoutRight, Device> v_view;
+  if (want_atom_virial) v_view = Kokkos::View<double* [6], Kokkos::LayoutRight, Device>(atom_virial.data(), atom_virial.extent(0));
+  VScatter v_scatter(v_view);
+
+  auto dM = dM_;
+  auto a = a_[t];
+  auto offset = edge_offset_;
+  auto ej = edge_j_;
+  auto ev = edge_vec_;
+  auto er = edge_r_;
+  auto efirst = edge_first_;
+  auto eB = edge_B_;
+  auto edB = edge_dB_;
+  auto eu = edge_u_;
+  auto edu = edge_du_;
+  auto eY = edge_Y_;
+  auto edY = edge_dY_;
+  auto radial = radial_;
+  auto s1 = nz_s1_, s2 = nz_s2_, s3 = nz_s3_, kk = nz_k_;
+  auto value = nz_value_;
+  const int n_nz = t == 0 ? nz_scalar_input_ : static_cast<int>(nz_value_.extent(0));
+  const int C = C_, nR = nR_, nshe = nshe_;
+  const double inv_avg = inv_avg_;
+  // Per team scratch: per-thread partial sums of dE/dY and dE/dr for one edge.
+  using Scratch = Kokkos::View<double**, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  Kokkos::TeamPolicy<ExecSpace> policy(n_local, Kokkos::AUTO);
+  const int team_size = policy.team_size_recommended(
+      [](const Team&) {}, Kokkos::ParallelForTag());
+  policy = Kokkos::TeamPolicy<ExecSpace>(n_local, team_size);
+  const size_t bytes = Scratch::shmem_size(team_size, nshe + 1);
+  Kokkos::View<double[6], Device> vsum("virial");
+  Kokkos::parallel_for(
+      "facet::edge_backward", policy.set_scratch_size(0, Kokkos::PerTeam(bytes)),
+      KOKKOS_LAMBDA(const Team& team) {
+        const int i = team.league_rank();
+        auto da_access = da_scatter.access();
+        auto f_access = f_scatter.access();
+        auto v_access = v_scatter.access();
+        Scratch partial(team.team_scratch(0), team.team_size(), nshe + 1);
+        for (int e = offset(i); e < offset(i + 1); ++e) {
+          const int j = ej(e);
+          const int first = efirst(e);
+          for (int s = 0; s <= nshe; ++s) partial(team.team_rank(), s) = 0;
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
+            constexpr int kMaxRadial = 64;
+            double R[kMaxRadial], dR[kMaxRadial], gR[kMaxRadial];
+            for (int k = 0; k < nR; ++k) {
+              double v = 0, dv = 0;
+              for (int b = 0; b < 4; ++b) {
+                v += radial(t, k, first + b, c) * eB(e, b);
+                dv += radial(t, k, first + b, c) * edB(e, b);
+              }
+              R[k] = eu(e) * v * inv_avg;
+              dR[k] = (edu(e) * v + eu(e) * dv) * inv_avg;  // d/dr
+              gR[k] = 0;
+            }
+            for (int n = 0; n < n_nz; ++n) {
+              const double w = value(n) * dM(i, s3(n), c);
+              const double aj = a(j, s1(n), c);
+              const double y = eY(e, s2(n));
+              da_access(j, s1(n), c) += w * y * R[kk(n)];
+              partial(team.team_rank(), s2(n)) += w * R[kk(n)] * aj;
+              gR[kk(n)] += w * y * aj;
+            }
+            double dEdr = 0;
+            for (int k = 0; k < nR; ++k) dEdr += gR[k] * dR[k];
+            partial(team.team_rank(), nshe) += dEdr;
+          });
+          team.team_barrier();
+          Kokkos::single(Kokkos::PerTeam(team), [&]() {
+            double dEdY_sum[3] = {0, 0, 0};
+            double dEdr = 0;
+            for (int th = 0; th < team.team_size(); ++th) {
+              dEdr += partial(th, nshe);
+              for (int s = 0; s < nshe; ++s)
+                for (int k = 0; k < 3; ++k) dEdY_sum[k] += partial(th, s) * edY(e, s, k);
+            }
+            const double r = er(e);
+            const double rv[3] = {ev(e, 0), ev(e, 1), ev(e, 2)};
+            double g[3];
+            for (int k = 0; k < 3; ++k) g[k] = dEdY_sum[k] + dEdr * rv[k] / r;
+            for (int k = 0; k < 3; ++k) {
+              f_access(i, k) += g[k];
+              f_access(j, k) -= g[k];
+            }
+            const double w[6] = {-rv[0] * g[0], -rv[1] * g[1], -rv[2] * g[2],
+                                 -rv[0] * g[1], -rv[0] * g[2], -rv[1] * g[2]};
+            for (int k = 0; k < 6; ++k) Kokkos::atomic_add(&vsum(k), w[k]);
+            if (want_atom_virial)
+              for (int k = 0; k < 6; ++k) {
+                v_access(i, k) += 0.5 * w[k];
+                v_access(j, k) += 0.5 * w[k];
+              }
+          });
+          team.team_barrier();
+        }
+      });
+  Kokkos::Experimental::contribute(da_all, da_scatter);
+  Kokkos::Experimental::contribute(f_view, f_scatter);
+  if (want_atom_virial) Kokkos::Experimental::contribute(v_view, v_scatter);
+  auto host_vsum = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vsum);
+  for (int k = 0; k < 6; ++k) virial[k] += host_vsum(k);
+}
+
+template <class Device>
+void Engine<Device>::up_backward(int t, int n_local) {
+  // dh^t += W_up^T da for local atoms (after the exchange has added the ghosts' da to their owners).
+  auto dh = dh_;
+  auto da = da_;
+  auto up = up_;
+  auto degree = degree_;
+  const int C = C_, nsh = nsh_;
+  Kokkos::parallel_for(
+      "facet::up_backward", Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO), KOKKOS_LAMBDA(const Team& team) {
+        const int i = team.league_rank();
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
+          for (int s = 0; s < nsh; ++s) {
+            double v = 0;
+            for (int cc = 0; cc < C; ++cc) v += up(t, degree(s), cc, c) * da(i, s, cc);
+            dh(i, s, c) += v;
+          }
+        });
+      });
+}
+
+template <class Device>
+template <class Neighbors>
+typename Engine<Device>::Result Engine<Device>::compute(int n_local, int n_all, Positions x, View<const int*> species,
+                                                        const Neighbors& neighbors, GhostExchange<Device>* exchange,
+                                                        const EngineRequest& request, Forces f, AtomEnergy atom_energy,
+                                                        AtomVirial atom_virial) {
+  Result result;
+  build_edges(n_local, x, species, neighbors);
+  edge_geometry();
+  embed(n_local, n_all, species);
+  for (int t = 0; t < T_; ++t) {
+    // a^t of local atoms comes from the previous node update; the exchange fills the ghosts.
+    if (t > 0 && exchange) exchange->forward(a_[t]);
+    message(t, n_local);
+    node_update(t, n_local, n_all);
+  }
+  result.energy = readout(n_local, species, atom_energy, request.atom_energy);
+  if (!request.forces && !request.virial && !request.atom_virial) return result;
+  for (int t = T_ - 1; t >= 0; --t) {
+    node_backward(t, n_local);
+    edge_backward(t, n_local, n_all, request.atom_virial, f, atom_virial, result.virial);
+    if (t > 0) {
+      if (exchange) exchange->reverse(da_);
+      up_backward(t, n_local);
+    }
+  }
+  return result;
+}
+
+}  // namespace facet

@@ -1,0 +1,42 @@
+// The few LAMMPS API calls that differ between the 29 Sep 2021 release and current LAMMPS (docs in
+// shared design notes §2), in one place. FACET_LAMMPS_NEIGHCONST and FACET_LAMMPS_COMM_PAIR are set by
+// cmake/FacetLAMMPS.cmake after probing the LAMMPS headers.
+#pragma once
+
+#include "comm.h"
+#include "neigh_request.h"
+#include "neighbor.h"
+#include "pair.h"
+
+namespace facet::lammps_compat {
+
+// A full neighbour list of the pair's local atoms (neighbours include ghosts).
+// `instance_me` is the pair's own (protected) Pair::instance_me.
+inline void request_full_neighbor_list(LAMMPS_NS::Neighbor* neighbor, LAMMPS_NS::Pair* pair, int instance_me) {
+#ifdef FACET_LAMMPS_NEIGHCONST
+  (void)instance_me;
+  neighbor->add_request(pair, LAMMPS_NS::NeighConst::REQ_FULL);
+#else
+  const int request = neighbor->request(pair, instance_me);
+  neighbor->requests[request]->half = 0;
+  neighbor->requests[request]->full = 1;
+#endif
+}
+
+inline void forward_comm(LAMMPS_NS::Comm* comm, LAMMPS_NS::Pair* pair) {
+#ifdef FACET_LAMMPS_COMM_PAIR
+  comm->forward_comm_pair(pair);
+#else
+  comm->forward_comm(pair);
+#endif
+}
+
+inline void reverse_comm(LAMMPS_NS::Comm* comm, LAMMPS_NS::Pair* pair) {
+#ifdef FACET_LAMMPS_COMM_PAIR
+  comm->reverse_comm_pair(pair);
+#else
+  comm->reverse_comm(pair);
+#endif
+}
+
+}  // namespace facet::lammps_compat

@@ -1,0 +1,249 @@
+// pair_style facet inside LAMMPS, driven as users drive it (an input script, `plugin load`, mpirun):
+// agreement with the LibTorch reference, rank-count invariance, forces as finite differences of the
+// LAMMPS energy, and the errors users get for bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "lammps_runner.hpp"
+#include "torch/model.hpp"
+
+using namespace facet;
+using facet::testing::LammpsOptions;
+using facet::testing::run_lammps;
+
+namespace {
+
+// LAMMPS metal units: pressure (bar) = virial (eV) / volume (Å^3) * nktv2p.
+constexpr double kNktv2p = 1.6021765e6;
+
+ModelHyperparameters test_hyperparameters() {
+  ModelHyperparameters hp;
+  hp.elements = {"Si", "O"};
+  hp.r_cut = 3.4;
+  hp.channels = 6;
+  hp.grid_channels = 4;
+  hp.grid_hidden = 6;
+  hp.readout_hidden = 5;
+  hp.radial_basis = 8;
+  hp.grid_theta = 6;
+  hp.grid_phi = 12;
+  hp.avg_num_neighbors = 6.0;
+  hp.energy_scale = 1.1;
+  hp.atomic_energies = {-2.5, -4.0};
+  return hp;
+}
+
+// 2x2x2 rattled diamond cells (64 atoms, Si and O) in a restricted triclinic box, wrapped into the box.
+Structure test_structure() {
+  Structure s;
+  const double a = 5.431;
+  const double frac[8][3] = {{0, 0, 0}, {0, .5, .5}, {.5, 0, .5}, {.5, .5, 0},
+                             {.25, .25, .25}, {.25, .75, .75}, {.75, .25, .75}, {.75, .75, .25}};
+  s.cell = {{{2 * a, 0, 0}, {0.5, 2 * a, 0}, {-0.4, 0.3, 2 * a}}};
+  s.pbc = {true, true, true};
+  std::mt19937 rng(2024);
+  std::normal_distribution<double> noise(0.0, 0.1);
+  for (int n0 = 0; n0 < 2; ++n0)
+    for (int n1 = 0; n1 < 2; ++n1)
+      for (int n2 = 0; n2 < 2; ++n2)
+        for (int i = 0; i < 8; ++i) {
+          double f[3] = {(frac[i][0] + n0) / 2 + noise(rng) / (2 * a), (frac[i][1] + n1) / 2 + noise(rng) / (2 * a),
+                         (frac[i][2] + n2) / 2 + noise(rng) / (2 * a)};
+          for (double& v : f) v -= std::floor(v);
+          std::array<double, 3> x{0, 0, 0};
+          for (int k = 0; k < 3; ++k)
+            for (int d = 0; d < 3; ++d) x[k] += f[d] * s.cell[d][k];
+          s.positions.push_back(x);
+          s.species.push_back((i + n0 + n1 * 2) % 3 == 0 ? "O" : "Si");
+        }
+  s.source = "test";
+  return s;
+}
+
+std::string data_file(const Structure& s) {
+  std::ostringstream o;
+  o.precision(17);
+  o << "facet test structure\n\n" << s.size() << " atoms\n2 atom types\n\n";
+  o << "0 " << s.cell[0][0] << " xlo xhi\n0 " << s.cell[1][1] << " ylo yhi\n0 " << s.cell[2][2] << " zlo zhi\n";
+  o << s.cell[1][0] << " " << s.cell[2][0] << " " << s.cell[2][1] << " xy xz yz\n\nMasses\n\n1 28.0855\n2 15.999\n\nAtoms # atomic\n\n";
+  for (size_t i = 0; i < s.size(); ++i)
+    o << i + 1 << " " << (s.species[i] == "Si" ? 1 : 2) << " " << s.positions[i][0] << " " << s.positions[i][1] << " "
+      << s.positions[i][2] << "\n";
+  return o.str();
+}
+
+std::string input_script(const std::string& extra = "") {
+  return std::string("plugin load ") + FACET_PLUGIN_PATH + R"(
+units metal
+atom_style atomic
+boundary p p p
+read_data structure.data
+pair_style facet
+pair_coeff * * model.facet Si O
+neighbor 1.0 bin
+compute virial all pressure NULL virial
+thermo_style custom step pe c_virial[1] c_virial[2] c_virial[3] c_virial[4] c_virial[5] c_virial[6] vol
+thermo_modify format float %.17g
+dump forces all custom 1 forces.dump id fx fy fz
+dump_modify forces sort id format float %.17g
+)" + extra + "run 0\n";
+}
+
+struct Fixture {
+  Potential potential;
+  Structure structure;
+  Prediction reference;
+  std::map<std::string, std::string> files;
+};
+
+const Fixture& fixture() {
+  static const Fixture f = [] {
+    Fixture fx;
+    FacetModel model(test_hyperparameters(), 31);
+    fx.potential = model->to_potential({{"description", "random test model"}});
+    fx.structure = test_structure();
+    const Batch batch = make_batch({&fx.structure}, fx.potential.hyper.elements, fx.potential.hyper.r_cut);
+    fx.reference = model->predict(batch, true, true);
+    fx.files = {{"model.facet", format_potential(fx.potential)}, {"structure.data", data_file(fx.structure)}};
+    return fx;
+  }();
+  return f;
+}
+
+// Forces (id order) from a LAMMPS dump printed to the screen.
+std::vector<std::array<double, 3>> read_forces(const std::string& dump_text) {
+  std::vector<std::array<double, 3>> forces;
+  std::istringstream in(dump_text);
+  std::string line;
+  size_t atoms = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("ITEM: NUMBER OF ATOMS", 0) == 0) {
+      std::getline(in, line);
+      atoms = std::stoul(line);
+    } else if (line.rfind("ITEM: ATOMS", 0) == 0) {
+      for (size_t k = 0; k < atoms && std::getline(in, line); ++k) {
+        std::istringstream w(line);
+        int id;
+        std::array<double, 3> f;
+        w >> id >> f[0] >> f[1] >> f[2];
+        forces.push_back(f);
+      }
+      break;
+    }
+  }
+  return forces;
+}
+
+struct LammpsOutput {
+  double energy;
+  double virial[6];
+  std::vector<std::array<double, 3>> forces;
+};
+
+LammpsOutput run_model(int ranks) {
+  const auto& fx = fixture();
+  LammpsOptions opt;
+  opt.mpi_ranks = ranks;
+  // The dump is printed into the log by `shell cat`, so that the runner's log holds everything.
+  const auto run = run_lammps(input_script() + "undump forces\nshell cat forces.dump\n", opt, fx.files);
+  EXPECT_EQ(run.exit_code, 0) << run.screen << run.log;
+  LammpsOutput out{};
+  if (run.exit_code != 0) return out;
+  const auto& table = run.thermo.at(0);
+  out.energy = table.column("PotEng")[0];
+  const double volume = table.column("Volume")[0];
+  for (int k = 0; k < 6; ++k) out.virial[k] = table.column("c_virial[" + std::to_string(k + 1) + "]")[0] * volume / kNktv2p;
+  out.forces = read_forces(run.screen);
+  return out;
+}
+
+}  // namespace
+
+TEST(PairFacet, MatchesReferenceModel) {
+  const auto& fx = fixture();
+  const LammpsOutput out = run_model(1);
+  const double e_ref = fx.reference.energy.item<double>();
+  EXPECT_NEAR(out.energy, e_ref, 1e-10 * std::abs(e_ref));
+  ASSERT_EQ(out.forces.size(), fx.structure.size());
+  double max_df = 0;
+  for (size_t i = 0; i < out.forces.size(); ++i)
+    for (int k = 0; k < 3; ++k) max_df = std::max(max_df, std::abs(out.forces[i][k] - fx.reference.forces[i][k].item<double>()));
+  EXPECT_LT(max_df, 1e-9);
+  const double V = fx.structure.volume();
+  const int ab[6][2] = {{0, 0}, {1, 1}, {2, 2}, {0, 1}, {0, 2}, {1, 2}};
+  // The printed pressure carries 17 digits; the conversion constant is LAMMPS's own.
+  for (int k = 0; k < 6; ++k)
+    EXPECT_NEAR(out.virial[k], -V * fx.reference.stress[0][ab[k][0]][ab[k][1]].item<double>(), 1e-8) << k;
+}
+
+TEST(PairFacet, ResultsDoNotDependOnTheNumberOfRanks) {
+  const LammpsOutput one = run_model(1);
+  for (int ranks : {2, 4}) {
+    const LammpsOutput many = run_model(ranks);
+    EXPECT_NEAR(many.energy, one.energy, 1e-10 * std::abs(one.energy)) << ranks << " ranks";
+    ASSERT_EQ(many.forces.size(), one.forces.size());
+    double max_df = 0;
+    for (size_t i = 0; i < one.forces.size(); ++i)
+      for (int k = 0; k < 3; ++k) max_df = std::max(max_df, std::abs(many.forces[i][k] - one.forces[i][k]));
+    EXPECT_LT(max_df, 1e-9) << ranks << " ranks";
+    for (int k = 0; k < 6; ++k) EXPECT_NEAR(many.virial[k], one.virial[k], 1e-8) << ranks << " ranks";
+  }
+}
+
+TEST(PairFacet, ForcesAreFiniteDifferencesOfTheLammpsEnergy) {
+  const auto& fx = fixture();
+  const double h = 1e-4;
+  // Atom 5 moved by +-h along x, y and z in turn: six more `run 0`s in one input.
+  std::string moves = "group moved id 5\nrun 0\n";
+  for (const char* d : {"x", "y", "z"}) {
+    const std::string plus = std::string(d) == "x" ? "1e-4 0 0" : std::string(d) == "y" ? "0 1e-4 0" : "0 0 1e-4";
+    const std::string minus2 = std::string(d) == "x" ? "-2e-4 0 0" : std::string(d) == "y" ? "0 -2e-4 0" : "0 0 -2e-4";
+    moves += "displace_atoms moved move " + plus + " units box\nrun 0\n";
+    moves += "displace_atoms moved move " + minus2 + " units box\nrun 0\n";
+    moves += "displace_atoms moved move " + plus + " units box\n";
+  }
+  const auto run = run_lammps(input_script(moves), {}, fx.files);
+  ASSERT_EQ(run.exit_code, 0) << run.screen;
+  ASSERT_EQ(run.thermo.size(), 8u);
+  for (int k = 0; k < 3; ++k) {
+    const double e_plus = run.thermo[1 + 2 * k].column("PotEng")[0];
+    const double e_minus = run.thermo[2 + 2 * k].column("PotEng")[0];
+    const double fd = -(e_plus - e_minus) / (2 * h);
+    // Truncation ~h^2 |E'''| ~ 1e-8, print round-off ~1e-15 |E| / h ~ 1e-9 (|E| ~ 200 eV).
+    EXPECT_NEAR(fd, fx.reference.forces[4][k].item<double>(), 1e-6) << "direction " << k;
+  }
+}
+
+TEST(PairFacet, BadInputGetsAClearError) {
+  const auto& fx = fixture();
+  struct Case {
+    std::string from, to, message;
+  };
+  const std::vector<Case> cases = {
+      {"pair_coeff * * model.facet Si O", "pair_coeff * * model.facet Si Ge",
+       "element Ge (atom type 2) is not in model.facet (its elements: Si O)"},
+      {"pair_coeff * * model.facet Si O", "pair_coeff * * model.facet Si",
+       "one element or NULL for each of the 2 atom types (got 1)"},
+      {"pair_coeff * * model.facet Si O", "pair_coeff * * missing.facet Si O", "Cannot open facet potential file missing.facet"},
+      {"units metal", "units real", "pair_style facet requires 'units metal' (this input uses 'units real')"},
+      {"units metal", "newton off\nunits metal", "pair_style facet requires newton pair on"},
+  };
+  for (const auto& c : cases) {
+    std::string input = input_script();
+    input.replace(input.find(c.from), c.from.size(), c.to);
+    const auto run = run_lammps(input, {}, fx.files);
+    EXPECT_NE(run.exit_code, 0) << c.to;
+    EXPECT_NE(run.screen.find(c.message), std::string::npos) << c.to << "\n" << run.screen;
+  }
+  // A corrupt potential file: the reader's message reaches the user.
+  auto files = fx.files;
+  files["model.facet"].replace(files["model.facet"].find("array layer0.up"), 5, "arrax");
+  const auto run = run_lammps(input_script(), {}, files);
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.screen.find("checksum mismatch"), std::string::npos) << run.screen;
+}
