@@ -145,10 +145,12 @@ struct LammpsOutput {
   std::vector<std::array<double, 3>> forces;
 };
 
-LammpsOutput run_model(int ranks) {
+LammpsOutput run_model(int ranks, bool kokkos = false) {
   const auto& fx = fixture();
   LammpsOptions opt;
   opt.mpi_ranks = ranks;
+  opt.kokkos = kokkos;
+  opt.threads = kokkos ? 2 : 1;
   // The dump is printed into the log by `shell cat`, so that the runner's log holds everything.
   const auto run = run_lammps(input_script() + "undump forces\nshell cat forces.dump\n", opt, fx.files);
   EXPECT_EQ(run.exit_code, 0) << run.screen << run.log;
@@ -193,6 +195,17 @@ TEST(PairFacet, ResultsDoNotDependOnTheNumberOfRanks) {
     EXPECT_LT(max_df, 1e-9) << ranks << " ranks";
     for (int k = 0; k < 6; ++k) EXPECT_NEAR(many.virial[k], one.virial[k], 1e-8) << ranks << " ranks";
   }
+}
+
+TEST(PairFacet, SameResultsInAKokkosRun) {
+  // Under `-k on t 2 -sf kk` LAMMPS initialises Kokkos with 2 OpenMP threads and, with no facet/kk style
+  // registered, falls back to facet: the results must not change (threaded sums: round-off only).
+  const LammpsOutput plain = run_model(1);
+  const LammpsOutput kokkos = run_model(1, true);
+  EXPECT_NEAR(kokkos.energy, plain.energy, 1e-10 * std::abs(plain.energy));
+  ASSERT_EQ(kokkos.forces.size(), plain.forces.size());
+  for (size_t i = 0; i < plain.forces.size(); ++i)
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(kokkos.forces[i][k], plain.forces[i][k], 1e-9);
 }
 
 TEST(PairFacet, ForcesAreFiniteDifferencesOfTheLammpsEnergy) {

@@ -1,0 +1,113 @@
+// The trainer behind `facet-train` and the evaluator behind `facet-eval` (docs/trainer.md). This header has
+// no Torch in it, so the tools and the tests that use it compile quickly; trainer.cpp holds the LibTorch part.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/extxyz.hpp"
+#include "model/potential.hpp"
+#include "model/structure.hpp"
+
+namespace facet {
+
+// A bad command line: the message names the flag.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Root-mean-square errors of predictions against the labels of the same frames (NaN where no label).
+struct Metrics {
+  static constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+  size_t frames = 0, energy_labels = 0, force_components = 0, stress_labels = 0;
+  double energy_rmse = kNone;  // of (E_pred - E) / N_atoms, eV/atom
+  double forces_rmse = kNone;  // over force components, eV/Å
+  double stress_rmse = kNone;  // over the 9 stress components, eV/Å^3
+};
+
+struct LossWeights {
+  double energy = 1.0, forces = 10.0, stress = 100.0;
+};
+
+// `predicted` holds the same frames as `reference` with model labels (from predict()).
+Metrics compare(const std::vector<Structure>& predicted, const std::vector<Structure>& reference);
+// The training loss of docs/trainer.md evaluated from RMSEs: sum of weight * RMSE^2 over present terms.
+double weighted_loss(const Metrics& m, const LossWeights& w);
+
+// The frames with energy, forces and (for periodic frames) stress replaced by the potential's predictions.
+// Each frame is evaluated alone, so its result does not depend on the other frames; facet-train reports
+// exactly these numbers.
+std::vector<Structure> predict(const Potential& potential, const std::vector<Structure>& frames);
+
+// Element symbols present in the frames, sorted by atomic number.
+std::vector<std::string> elements_of(const std::vector<Structure>& frames);
+
+// What the model learns from the training data before the first step (docs/trainer.md).
+struct Normalization {
+  double avg_num_neighbors = 1.0;
+  double energy_scale = 1.0;
+  std::vector<double> atomic_energies;
+  std::vector<std::string> notes;  // e.g. that a ridge term was needed; printed and stored as meta
+};
+// Least squares of the total energies on the element counts (normal equations, with a tiny ridge term when
+// they are singular, which `note` then explains). Frames without an energy are skipped.
+std::vector<double> fit_atomic_energies(const std::vector<Structure>& frames, const std::vector<std::string>& elements,
+                                        std::string* note = nullptr);
+Normalization normalization_from_data(const std::vector<Structure>& frames, const std::vector<std::string>& elements,
+                                      double r_cut);
+
+struct TrainOptions {
+  std::vector<std::string> train_files;
+  std::string valid_file, test_file;
+  double valid_fraction = 0.1;
+  ExtxyzKeys keys;
+  std::vector<std::string> elements;  // empty: from the data
+  ModelHyperparameters hyper;         // the fields not learned from the data
+  LossWeights weights;
+  double lr = 5e-3, lr_factor = 0.5, min_lr = 1e-5, ema_decay = 0.99, clip_grad = 0.0;
+  int batch_size = 4, epochs = 200, lr_patience = 10, patience = 40;
+  uint64_t seed = 1;
+  int threads = 1;  // 1: the same bits on every machine (docs/trainer.md, "Determinism")
+  std::string output = "potential.facet", log, plots, checkpoint;  // log, plots: defaults derived from output
+  bool resume = false, make_plots = true;
+  std::string command_line;  // stored as provenance
+};
+
+// One row of the CSV log. RMSEs in eV units here; the log and stdout print meV.
+struct EpochRecord {
+  int epoch = 0;
+  double train_loss = 0, valid_loss = 0, energy_rmse = 0, forces_rmse = 0, stress_rmse = 0, lr = 0,
+         elapsed = 0, eta = 0;
+};
+
+struct TrainResult {
+  Potential potential;           // as written (best-validation EMA weights, with meta)
+  Metrics valid;                 // of `potential` on the validation frames
+  std::optional<Metrics> test;   // of `potential` on --test
+  std::vector<EpochRecord> history;
+  int best_epoch = 0;
+  std::vector<Structure> valid_frames;  // the validation set in evaluation order
+};
+
+// Trains, writes the potential (and log, plots, checkpoints); progress goes to `out`.
+TrainResult train(const TrainOptions& options, std::ostream& out);
+
+// Command lines (args without the program name). parse_* throw UsageError.
+TrainOptions parse_train_args(const std::vector<std::string>& args);
+// Whole programs: return the exit status, print errors to `err`.
+int train_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int eval_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+// at::set_num_threads for n > 0 (LibTorch's intra-op threads); n <= 0 keeps LibTorch's default.
+void set_num_threads(int n);
+
+// Recomputes the checksum line of a (hand-edited) potential file in place; throws if the result does not read.
+void rehash_potential(const std::string& path);
+
+}  // namespace facet

@@ -1,0 +1,418 @@
+// facet-train and facet-eval: learning on analytic data, determinism and resume, the normalisation learned from
+// the data, agreement of the trainer's metrics with facet-eval's, and the error messages for bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "model/neighbors.hpp"
+#include "torch/trainer.hpp"
+
+using namespace facet;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reference data: a two-element Morse pair potential, shifted-force cut off at kPairCut (value and slope vanish
+// there), plus per-element offsets E0, so that the trainer's least squares has something to find.
+constexpr double kPairCut = 4.0;
+const std::map<std::string, double> kE0 = {{"Si", -1.5}, {"Ge", -1.2}};
+
+struct Morse {
+  double D, a, r0;
+  double value(double r) const { const double e = std::exp(-a * (r - r0)); return D * ((1 - e) * (1 - e) - 1); }
+  double slope(double r) const { const double e = std::exp(-a * (r - r0)); return 2 * D * a * e * (1 - e); }
+};
+
+Morse morse(const std::string& x, const std::string& y) {
+  if (x != y) return {0.35, 1.55, 2.40};
+  return x == "Si" ? Morse{0.30, 1.6, 2.35} : Morse{0.25, 1.5, 2.45};
+}
+
+// E = sum_i E0_i + 1/2 sum_edges phi(r); F_i = sum_{edges i->j} phi'(r) r_ij / r; sigma = 1/(2V) sum phi' r r^T / r.
+void label(Structure& s) {
+  const NeighborList nl = build_neighbor_list(s, kPairCut);
+  double energy = 0;
+  for (const auto& e : s.species) energy += kE0.at(e);
+  s.forces.assign(s.size(), {0, 0, 0});
+  std::array<double, 9> stress{};
+  for (size_t k = 0; k < nl.size(); ++k) {
+    const int i = nl.first[k], j = nl.second[k];
+    double r[3], len = 0;
+    for (int a = 0; a < 3; ++a) {
+      r[a] = s.positions[j][a] - s.positions[i][a];
+      for (int b = 0; b < 3; ++b) r[a] += nl.shift[k][b] * s.cell[b][a];
+      len += r[a] * r[a];
+    }
+    len = std::sqrt(len);
+    const Morse m = morse(s.species[i], s.species[j]);
+    energy += 0.5 * (m.value(len) - m.value(kPairCut) - (len - kPairCut) * m.slope(kPairCut));
+    const double g = m.slope(len) - m.slope(kPairCut);
+    for (int a = 0; a < 3; ++a) {
+      s.forces[i][a] += g * r[a] / len;
+      for (int b = 0; b < 3; ++b) stress[3 * a + b] += 0.5 * g * r[a] * r[b] / len;
+    }
+  }
+  for (double& v : stress) v /= s.volume();
+  s.energy = energy;
+  s.stress = stress;
+}
+
+// A periodic, slightly triclinic cell of n atoms about 13 Å^3 each, no two closer than 2 Å.
+Structure random_cell(std::mt19937_64& rng, int n) {
+  std::uniform_real_distribution<double> u(0, 1);
+  for (;;) {
+    Structure s;
+    s.pbc = {true, true, true};
+    s.source = "generated";
+    const double a = std::cbrt(n * (12.0 + 3.0 * u(rng)));
+    for (int i = 0; i < 3; ++i)
+      for (int k = 0; k < 3; ++k) s.cell[i][k] = (i == k ? a : 0.0) + 0.08 * a * (u(rng) - 0.5);
+    for (int tries = 0; tries < 500 && static_cast<int>(s.size()) < n; ++tries) {
+      const double f[3] = {u(rng), u(rng), u(rng)};
+      std::array<double, 3> x{};
+      for (int k = 0; k < 3; ++k) x[k] = f[0] * s.cell[0][k] + f[1] * s.cell[1][k] + f[2] * s.cell[2][k];
+      s.species.push_back(u(rng) < 0.5 ? "Si" : "Ge");
+      s.positions.push_back(x);
+      if (build_neighbor_list(s, 2.0).size() > 0) s.species.pop_back(), s.positions.pop_back();
+    }
+    if (static_cast<int>(s.size()) == n) {
+      label(s);
+      return s;
+    }
+  }
+}
+
+std::vector<Structure> data_set(int frames, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<Structure> out;
+  for (int k = 0; k < frames; ++k) out.push_back(random_cell(rng, 2 + static_cast<int>(rng() % 7)));
+  return out;
+}
+
+void write_frames(const fs::path& path, const std::vector<Structure>& frames) {
+  std::ofstream out(path);
+  for (const auto& s : frames) write_extxyz(out, s);
+}
+
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("facet_trainer_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// A model small enough to train in seconds on one core.
+TrainOptions tiny_options(const fs::path& dir) {
+  TrainOptions o;
+  auto& h = o.hyper;
+  h.r_cut = kPairCut;
+  h.l_max = 1, h.l_edge = 1, h.channels = 6, h.layers = 1, h.radial_basis = 8;
+  h.grid_channels = 4, h.grid_hidden = 8, h.grid_theta = 4, h.grid_phi = 8, h.readout_hidden = 8;
+  o.batch_size = 4, o.epochs = 4, o.lr = 1e-2, o.seed = 7, o.threads = 1, o.make_plots = false;
+  o.output = (dir / "model.facet").string();
+  return o;
+}
+
+double rms_forces(const std::vector<Structure>& frames) {
+  double sum = 0, n = 0;
+  for (const auto& s : frames)
+    for (const auto& f : s.forces)
+      for (double v : f) sum += v * v, n += 1;
+  return std::sqrt(sum / n);
+}
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(TrainerData, PairLabelsAreDerivativesOfTheEnergy) {
+  // The learning test is only as good as its labels: check forces and stress by central differences.
+  std::mt19937_64 rng(3);
+  const Structure s = random_cell(rng, 5);
+  auto energy = [](Structure t) { label(t); return *t.energy; };
+  const double h = 1e-5;
+  double err = 0;
+  for (int a = 0; a < 3; ++a) {
+    Structure p = s, m = s;
+    p.positions[1][a] += h, m.positions[1][a] -= h;
+    err = std::max(err, std::abs(-(energy(p) - energy(m)) / (2 * h) - s.forces[1][a]));
+    for (int b = 0; b < 3; ++b) {
+      auto strained = [&](double eps) {
+        Structure t = s;
+        for (auto& x : t.positions) x[b] += eps * x[a];
+        for (auto& c : t.cell) c[b] += eps * c[a];
+        return energy(t);
+      };
+      err = std::max(err, std::abs((strained(h) - strained(-h)) / (2 * h) / s.volume() - (*s.stress)[3 * a + b]));
+    }
+  }
+  EXPECT_LT(err, 1e-7);
+}
+
+TEST(TrainerNormalization, AtomicEnergiesRecoverKnownOffsets) {
+  const std::vector<std::string> elements = {"H", "O", "Si"};
+  const double E0[3] = {-13.6, -432.1, -107.25};
+  std::mt19937_64 rng(5);
+  std::vector<Structure> frames(12);
+  for (auto& s : frames) {
+    s.energy = 0.0;
+    for (int k = 0; k < 1 + static_cast<int>(rng() % 9); ++k) {
+      const int z = static_cast<int>(rng() % 3);
+      s.species.push_back(elements[z]);
+      *s.energy += E0[z];
+    }
+  }
+  std::string note;
+  const auto fit = fit_atomic_energies(frames, elements, &note);
+  for (int z = 0; z < 3; ++z) EXPECT_NEAR(fit[z], E0[z], 1e-10) << elements[z];
+  EXPECT_EQ(note, "");
+
+  // SiO2 only: the counts fix E0_Si + 2 E0_O but not each; the ridge keeps it solvable and says so.
+  std::vector<Structure> silica(4);
+  for (size_t k = 0; k < silica.size(); ++k) {
+    for (size_t u = 0; u <= k; ++u) silica[k].species.insert(silica[k].species.end(), {"Si", "O", "O"});
+    silica[k].energy = -20.0 * double(k + 1);
+  }
+  const auto ridge = fit_atomic_energies(silica, {"O", "Si"}, &note);
+  EXPECT_NE(note.find("ridge"), std::string::npos) << note;
+  EXPECT_NEAR(ridge[1] + 2 * ridge[0], -20.0, 1e-6);
+}
+
+TEST(TrainerNormalization, NeighboursAndScaleFromTheData) {
+  Structure s;  // simple cubic, a = 2.5: 6 neighbours within 3.0 Å
+  s.species = {"Si"};
+  s.positions = {{0, 0, 0}};
+  s.cell = {{{2.5, 0, 0}, {0, 2.5, 0}, {0, 0, 2.5}}};
+  s.pbc = {true, true, true};
+  s.energy = -4.0;
+  s.forces = {{0.3, -0.4, 0.0}};
+  const Normalization n = normalization_from_data({s}, {"Si"}, 3.0);
+  EXPECT_DOUBLE_EQ(n.avg_num_neighbors, 6.0);
+  EXPECT_DOUBLE_EQ(n.energy_scale, std::sqrt(0.25 / 3));  // RMS of the force components
+  EXPECT_DOUBLE_EQ(n.atomic_energies[0], -4.0);
+}
+
+TEST(Trainer, LearnsAPairPotential) {
+  const fs::path dir = fresh_dir("learn");
+  const auto frames = data_set(32, 11);
+  write_frames(dir / "train.xyz", frames);
+  TrainOptions o = tiny_options(dir);
+  o.train_files = {(dir / "train.xyz").string()};
+  o.valid_fraction = 0.25;
+  o.epochs = 40;
+  o.lr = 3e-2;
+  o.make_plots = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  const TrainResult r = train(o, std::cout);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  const double baseline = rms_forces(r.valid_frames);  // the error of predicting zero forces
+  const double first = r.history.front().forces_rmse, last = r.valid.forces_rmse;
+  std::cout << "force RMSE: zero-force baseline " << baseline << ", epoch 1 " << first << ", best " << last
+            << " eV/A: baseline/best = " << baseline / last << ", epoch1/best = " << first / last << "; " << seconds
+            << " s\n";
+  EXPECT_GT(baseline / last, 8.0);       // measured 22.0x (40 epochs, seed 7)
+  EXPECT_GT(first / last, 4.0);          // measured 10.7x
+  EXPECT_LT(r.valid.energy_rmse, 0.03);  // measured 10.7 meV/atom
+
+  // The CSV log and the pictures.
+  const std::string log = read_text(dir / "model.csv");
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), o.epochs + 1);  // header + one row per epoch
+  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
+    for (const char* png : {"learning_curve.png", "parity_energy.png", "parity_forces.png", "parity_stress.png"})
+      EXPECT_TRUE(fs::exists(dir / "model-plots" / png)) << png;
+  }
+}
+
+TEST(Trainer, DeterministicAndResumable) {
+  const fs::path dir = fresh_dir("resume");
+  write_frames(dir / "train.xyz", data_set(10, 21));
+  setenv("SOURCE_DATE_EPOCH", "1700000000", 1);  // pins the date meta line
+  TrainOptions o = tiny_options(dir);
+  o.train_files = {(dir / "train.xyz").string()};
+  o.valid_fraction = 0.2;
+  o.batch_size = 3;
+  o.epochs = 6;
+  o.lr = 3e-2, o.lr_patience = 1;  // epochs 4 and 5 do not improve: the learning rate drops across the resume
+  std::ostringstream quiet;
+
+  o.output = (dir / "a.facet").string();
+  const TrainResult a = train(o, quiet);
+  o.output = (dir / "b.facet").string();
+  train(o, quiet);
+  EXPECT_EQ(read_text(dir / "a.facet"), read_text(dir / "b.facet"));  // the same command, the same file
+
+  o.output = (dir / "c.facet").string();
+  o.checkpoint = (dir / "ckpt").string();
+  o.epochs = 4;
+  train(o, quiet);
+  o.epochs = 6;
+  o.resume = true;
+  const TrainResult c = train(o, quiet);
+  EXPECT_EQ(read_text(dir / "a.facet"), read_text(dir / "c.facet"));  // 4 + 2 epochs give the 6-epoch potential
+  EXPECT_LT(a.history.back().lr, o.lr);                                 // the scheduler state was exercised
+  ASSERT_EQ(a.history.size(), c.history.size());
+  for (size_t k = 0; k < a.history.size(); ++k) {
+    EXPECT_EQ(a.history[k].train_loss, c.history[k].train_loss) << "epoch " << k + 1;
+    EXPECT_EQ(a.history[k].lr, c.history[k].lr) << "epoch " << k + 1;
+  }
+
+  o.batch_size = 2;  // a resume with other settings is refused, naming the setting
+  EXPECT_NE(error_of([&] { train(o, quiet); }).find("--batch-size"), std::string::npos);
+}
+
+TEST(Trainer, MetricsEqualFacetEvalOnTheWrittenPotential) {
+  const fs::path dir = fresh_dir("eval");
+  write_frames(dir / "train.xyz", data_set(8, 31));
+  write_frames(dir / "valid.xyz", data_set(5, 32));
+  TrainOptions o = tiny_options(dir);
+  o.train_files = {(dir / "train.xyz").string()};
+  o.valid_file = (dir / "valid.xyz").string();
+  o.epochs = 2;
+  std::ostringstream quiet;
+  const TrainResult r = train(o, quiet);
+
+  // The library path of facet-eval: read the file, predict, compare.
+  const Potential written = read_potential(o.output);
+  const auto valid = read_extxyz((dir / "valid.xyz").string());
+  const auto predicted = predict(written, valid);
+  const Metrics m = compare(predicted, valid);
+  EXPECT_EQ(m.energy_rmse, r.valid.energy_rmse);
+  EXPECT_EQ(m.forces_rmse, r.valid.forces_rmse);
+  EXPECT_EQ(m.stress_rmse, r.valid.stress_rmse);
+  // ... and the epoch line of the best epoch reported the same numbers.
+  const EpochRecord& best = r.history.at(r.best_epoch - 1);
+  EXPECT_EQ(best.forces_rmse, r.valid.forces_rmse);
+  EXPECT_EQ(best.energy_rmse, r.valid.energy_rmse);
+
+  // A frame's prediction does not depend on the frames around it: the validation frames, reversed, amid others.
+  std::vector<Structure> mixed = read_extxyz((dir / "train.xyz").string());
+  mixed.insert(mixed.begin() + 3, valid.rbegin(), valid.rend());
+  const auto mixed_predicted = predict(written, mixed);
+  for (size_t k = 0; k < valid.size(); ++k) {
+    EXPECT_EQ(mixed_predicted[3 + valid.size() - 1 - k].energy, predicted[k].energy);
+    EXPECT_EQ(mixed_predicted[3 + valid.size() - 1 - k].forces, predicted[k].forces);
+  }
+
+  // The program: its --output holds exactly those predictions.
+  std::ostringstream out, err;
+  ASSERT_EQ(eval_main({o.output, (dir / "valid.xyz").string(), "--output", (dir / "pred.xyz").string()}, out, err), 0)
+      << err.str();
+  const auto from_file = read_extxyz((dir / "pred.xyz").string());
+  ASSERT_EQ(from_file.size(), predicted.size());
+  for (size_t k = 0; k < from_file.size(); ++k) {
+    EXPECT_EQ(from_file[k].energy, predicted[k].energy);
+    EXPECT_EQ(from_file[k].forces, predicted[k].forces);
+    EXPECT_EQ(from_file[k].stress, predicted[k].stress);
+  }
+  EXPECT_NE(out.str().find("forces RMSE"), std::string::npos) << out.str();
+}
+
+TEST(TrainerCli, BadFlagsAreNamed) {
+  auto usage_error = [](std::vector<std::string> args) {
+    try {
+      parse_train_args(args);
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--bogus", "1"}).find("--bogus: unknown flag"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--lr", "fast"}).find("--lr: 'fast'"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--lr=-1"}).find("--lr"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--grid", "12by24"}).find("--grid"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--channels", "0"}).find("--channels"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--tensor-product", "cartesian"}).find("--tensor-product"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--elements", "Si,Xx"}).find("'Xx'"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--epochs"}).find("--epochs: needs a value"), std::string::npos);
+  EXPECT_NE(usage_error({"--lr", "0.01"}).find("--train"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--l-max", "3", "--grid", "3x6"}).find("--grid: grid 3 x 6"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--l-max", "9"}).find("--l-max: l_max must be in 0..8"), std::string::npos);
+
+  const TrainOptions o = parse_train_args({"--train", "a.xyz", "--train=b.xyz", "--grid", "8x16", "--seed", "9",
+                                           "--elements", "O,Si", "--no-plots"});
+  EXPECT_EQ(o.train_files, (std::vector<std::string>{"a.xyz", "b.xyz"}));
+  EXPECT_EQ(o.hyper.grid_theta, 8);
+  EXPECT_EQ(o.hyper.grid_phi, 16);
+  EXPECT_EQ(o.seed, 9u);
+  EXPECT_EQ(o.elements, (std::vector<std::string>{"O", "Si"}));
+  EXPECT_FALSE(o.make_plots);
+
+  std::ostringstream out, err;
+  EXPECT_EQ(train_main({"--train", "t.xyz", "--batch-size", "many"}, out, err), 2);
+  EXPECT_NE(err.str().find("--batch-size"), std::string::npos) << err.str();
+  EXPECT_EQ(eval_main({"only-one-argument"}, out, err), 2);
+}
+
+TEST(TrainerCli, BadDataIsNamedByFileAndLine) {
+  const fs::path dir = fresh_dir("baddata");
+  TrainOptions o = tiny_options(dir);
+  std::ostringstream quiet;
+  auto train_on = [&](const std::string& name, const std::string& text) {
+    write_text(dir / name, text);
+    o.train_files = {(dir / name).string()};
+    return error_of([&] { train(o, quiet); });
+  };
+  const std::string good =
+      "1\nLattice=\"3 0 0 0 3 0 0 0 3\" Properties=species:S:1:pos:R:3 energy=-1.0\nSi 0 0 0\n";
+  EXPECT_NE(train_on("bad.xyz", good + "2\nenergy=-1\nSi 0 0 0\nSi 1 1\n").find("bad.xyz:7:"), std::string::npos);
+  EXPECT_NE(train_on("empty.xyz", "").find("empty.xyz: no frames"), std::string::npos);
+  const std::string unlabelled = train_on("nolabel.xyz", good + good + "1\nLattice=\"3 0 0 0 3 0 0 0 3\"\nSi 0 0 0\n");
+  EXPECT_NE(unlabelled.find("nolabel.xyz:7: frame has no energy, forces or stress label"), std::string::npos)
+      << unlabelled;
+  o.elements = {"Si"};
+  const std::string ge = good + "1\nLattice=\"3 0 0 0 3 0 0 0 3\" energy=-2\nGe 0 0 0\n";
+  EXPECT_NE(train_on("ge.xyz", ge + ge).find("ge.xyz:4: element 'Ge'"), std::string::npos);
+}
+
+TEST(FacetEval, RehashBlessesAHandEditedFile) {
+  const fs::path dir = fresh_dir("rehash");
+  Potential p;  // zero weights: the energy is the sum of the atomic energies
+  p.hyper.elements = {"Si"};
+  p.hyper.channels = 2, p.hyper.layers = 1, p.hyper.grid_channels = 2, p.hyper.grid_hidden = 2;
+  p.hyper.readout_hidden = 2, p.hyper.atomic_energies = {-4.5};
+  for (const auto& [name, shape] : expected_arrays(p.hyper)) {
+    Array a;
+    a.shape = shape;
+    a.values.assign(a.size(), 0.0);
+    p.arrays[name] = a;
+  }
+  const fs::path file = dir / "si.facet";
+  write_potential(p, file.string());
+  std::string text = read_text(file);
+  text.replace(text.find("atomic_energies -4.5"), 20, "atomic_energies -4.7");
+  write_text(file, text);
+  EXPECT_NE(error_of([&] { read_potential(file.string()); }).find("checksum mismatch"), std::string::npos);
+
+  std::ostringstream out, err;
+  ASSERT_EQ(eval_main({"--rehash", file.string()}, out, err), 0) << err.str();
+  EXPECT_EQ(read_potential(file.string()).hyper.atomic_energies, std::vector<double>{-4.7});
+
+  write_text(dir / "two.xyz", "2\nLattice=\"4 0 0 0 4 0 0 0 4\" energy=-9.0\nSi 0 0 0\nSi 2 2 2\n");
+  ASSERT_EQ(eval_main({file.string(), (dir / "two.xyz").string(), "--per-frame"}, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("energy RMSE 200 meV/atom"), std::string::npos) << out.str();  // (-9.4 + 9.0) / 2 atoms
+}
