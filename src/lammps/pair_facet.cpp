@@ -1,6 +1,9 @@
 #include "pair_facet.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "atom.h"
 #include "comm.h"
@@ -182,11 +185,55 @@ void PairFacet::compute(int eflag, int vflag) {
   request.virial = vflag_global != 0;
   request.atom_energy = eflag_atom != 0;
   request.atom_virial = vflag_atom != 0;
+  check_coincident_atoms(neighbors);
   const auto result = engine_->compute(nlocal, nall, x, species_, neighbors, exchange_.get(), request, f,
                                        atom_energy, atom_virial);
+  check_finite(result.energy);
   if (eflag_global) eng_vdwl += result.energy;
   if (vflag_global)
     for (int k = 0; k < 6; ++k) virial[k] += result.virial[k];
+}
+
+// Two atoms at the same place have no edge direction: stop with their IDs instead of producing NaN.
+// The checks agree across ranks (MPI_MIN of a key) so that error->all ends the run cleanly with the
+// message shown; error->one would abort through MPI and can lose buffered output.
+template <class Neighbors>
+void PairFacet::check_coincident_atoms(const Neighbors& neighbors) {
+  double** x = atom->x;
+  const long long none = std::numeric_limits<long long>::max();
+  const long long stride = 1LL << 31;  // atom IDs are 32-bit unless LAMMPS is built -DLAMMPS_BIGBIG
+  long long key = none;  // tag_i * stride + tag_j of the first coincident pair
+  for (int i = 0; i < atom->nlocal; ++i)
+    for (int jj = 0; jj < neighbors.count(i); ++jj) {
+      const int j = neighbors(i, jj);
+      const double dx = x[j][0] - x[i][0], dy = x[j][1] - x[i][1], dz = x[j][2] - x[i][2];
+      if (dx * dx + dy * dy + dz * dz < 1e-20 && species_(i) >= 0 && species_(j) >= 0) {
+        const long long a = std::min(atom->tag[i], atom->tag[j]), b = std::max(atom->tag[i], atom->tag[j]);
+        key = std::min(key, a * stride + b);
+      }
+    }
+  long long first = none;
+  MPI_Allreduce(&key, &first, 1, MPI_LONG_LONG, MPI_MIN, world);
+  if (first != none)
+    error->all(FLERR, "pair_style facet: atoms " + std::to_string(first / stride) + " and " +
+                          std::to_string(first % stride) + " are at the same position at step " +
+                          std::to_string(update->ntimestep));
+}
+
+// A non-finite energy or force is never passed on: name the step and the first atom concerned.
+void PairFacet::check_finite(double energy) {
+  double** f = atom->f;
+  const long long none = std::numeric_limits<long long>::max();
+  long long bad = std::isfinite(energy) ? none : -1;
+  for (int i = 0; i < atom->nlocal + atom->nghost; ++i)
+    if (!std::isfinite(f[i][0]) || !std::isfinite(f[i][1]) || !std::isfinite(f[i][2]))
+      bad = std::min(bad, static_cast<long long>(atom->tag[i]));
+  long long first = none;
+  MPI_Allreduce(&bad, &first, 1, MPI_LONG_LONG, MPI_MIN, world);
+  if (first == -1) error->all(FLERR, "pair_style facet: non-finite energy at step " + std::to_string(update->ntimestep));
+  if (first != none)
+    error->all(FLERR, "pair_style facet: non-finite force on atom " + std::to_string(first) + " at step " +
+                          std::to_string(update->ntimestep) + " (check for atoms far too close together)");
 }
 
 int PairFacet::pack_forward_comm(int n, int* list, double* buf, int /*pbc_flag*/, int* /*pbc*/) {

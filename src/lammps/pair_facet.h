@@ -39,6 +39,9 @@ class PairFacet : public Pair {
   // per type). Shared with the Kokkos style.
   void read_potential_and_map_types(int narg, char** arg);
   void check_units_and_newton();
+  template <class Neighbors>
+  void check_coincident_atoms(const Neighbors& neighbors);
+  void check_finite(double energy);
 
   std::unique_ptr<facet::Potential> potential_;
   std::string potential_file_;

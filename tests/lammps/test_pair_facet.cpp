@@ -253,6 +253,29 @@ TEST(PairFacet, BadInputGetsAClearError) {
     EXPECT_NE(run.exit_code, 0) << c.to;
     EXPECT_NE(run.screen.find(c.message), std::string::npos) << c.to << "\n" << run.screen;
   }
+  // Two atoms on top of each other: an error naming both, not NaN forces.
+  {
+    auto files = fx.files;
+    std::string& data = files["structure.data"];
+    const size_t atoms = data.find("Atoms # atomic\n\n") + 16;
+    const size_t first_end = data.find('\n', atoms);
+    std::istringstream first(data.substr(atoms, first_end - atoms));
+    int id, type;
+    double x, y, z;
+    first >> id >> type >> x >> y >> z;
+    const size_t second = first_end + 1;
+    const size_t second_end = data.find('\n', second);
+    std::ostringstream moved;
+    moved.precision(17);
+    moved << "2 1 " << x << " " << y << " " << z;
+    data.replace(second, second_end - second, moved.str());
+    const auto run = run_lammps(input_script(), {}, files);
+    EXPECT_NE(run.exit_code, 0);
+    // error->one aborts through MPI, which may drop buffered screen output: the log file has it.
+    EXPECT_NE((run.log + run.screen).find("pair_style facet: atoms 1 and 2 are at the same position at step 0"),
+              std::string::npos)
+        << run.screen << run.log;
+  }
   // A corrupt potential file: the reader's message reaches the user.
   auto files = fx.files;
   files["model.facet"].replace(files["model.facet"].find("array layer0.up"), 5, "arrax");
