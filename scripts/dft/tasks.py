@@ -1,0 +1,185 @@
+"""Deterministic task list of the Si PBE data set: one task = one structure with a stable id.
+
+Each task carries its own seed (CRC32 of the id, XOR the global seed), so a structure never depends
+on which other tasks ran before it. The list is interleaved across categories so that any prefix
+of it is a diverse subset; cells above 16 atoms come last because they are the costly ones.
+"""
+import zlib
+
+import numpy as np
+from ase import Atoms, units
+from ase.build import bulk, diamond100, diamond111
+from ase.md.langevin import Langevin
+
+from dftcommon import A0_PBE
+from sw import StillingerWeber
+
+SEED = 20261125
+
+
+def task_seed(task_id):
+    return zlib.crc32(task_id.encode()) ^ SEED
+
+
+def diamond(reps=(1, 1, 1), a=A0_PBE):
+    return bulk('Si', 'diamond', a, cubic=True) * reps
+
+
+def rattle(atoms, amp, rng):
+    atoms.positions += rng.normal(0.0, amp, atoms.positions.shape)
+    return atoms
+
+
+def strain(atoms, eps):
+    atoms.set_cell(atoms.cell.array @ (np.eye(3) + np.asarray(eps)), scale_atoms=True)
+    return atoms
+
+
+def sw_md(atoms, temp, rng, steps):
+    """Langevin MD with Stillinger-Weber at `temp` K (1 fs steps); returns the final snapshot."""
+    atoms = atoms.copy()
+    atoms.calc = StillingerWeber()
+    m = atoms.get_masses()[:, None]
+    atoms.set_momenta(rng.normal(0.0, 1.0, atoms.positions.shape) * np.sqrt(m * units.kB * temp))
+    # communicator=None: only rank 0 builds structures, so the MD must not talk to other ranks.
+    dyn = Langevin(atoms, 1.0 * units.fs, temperature_K=temp, friction=0.02, rng=rng,
+                   communicator=None)
+    dyn.run(steps)
+    atoms.calc = None
+    atoms.wrap()
+    return atoms
+
+
+def random_packing(n, cell, rng, dmin=2.1):
+    """n atoms placed at random in `cell` no closer than dmin (starting point of the liquid)."""
+    atoms = Atoms(cell=cell, pbc=True)
+    while len(atoms) < n:
+        trial = atoms + Atoms('Si', cell=cell, pbc=True,
+                              scaled_positions=[rng.uniform(0, 1, 3)])
+        if len(atoms) == 0 or trial.get_distances(len(atoms), range(len(atoms)), mic=True).min() > dmin:
+            atoms = trial
+    return atoms
+
+
+def beta_tin(a=4.82, c=2.66):
+    return Atoms('Si4', cell=[a, a, c], pbc=True,
+                 scaled_positions=[[0, 0, 0], [0, .5, .25], [.5, .5, .5], [.5, 0, .75]])
+
+
+def simple_hexagonal(a=2.58, c=2.43):
+    return Atoms('Si', cell=[[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]], pbc=True)
+
+
+# Other phases: builder at its approximate PBE volume, and the supercell giving 8 atoms.
+PHASES = {
+    'beta-tin': (beta_tin, (1, 1, 2)),
+    'sh': (simple_hexagonal, (2, 2, 2)),
+    'bcc': (lambda: bulk('Si', 'bcc', 3.08, cubic=True), (2, 2, 1)),
+    'fcc': (lambda: bulk('Si', 'fcc', 3.87, cubic=True), (1, 1, 2)),
+}
+
+
+def slab(kind, a=A0_PBE):
+    build = diamond100 if kind == '100' else diamond111
+    s = build('Si', (2, 1, 8), a=a, vacuum=5.0)
+    s.pbc = True  # plane waves need a periodic cell; 10 Å of vacuum separates the images
+    s.info['vacuum_axis'] = 2
+    return s
+
+
+# ---- the task list ------------------------------------------------------------------------
+# Each category: list of (task_id, params); build(category, params, rng) makes the structure.
+
+def category_tasks():
+    cats = {}
+    # Equilibrium first, then alternating large and small strains, so any prefix spans the range.
+    cats['strain'] = [(f'strain-h{e:+.3f}', dict(hydro=e))
+                      for m in (0, 6, 3, 5, 1, 4, 2) for e in sorted({-m / 100, m / 100})]
+    cats['shear'] = [(f'shear-{k:04d}', dict(k=k)) for k in range(24)]
+    # Bulk categories are mostly 8-atom cells (a 16-atom frame costs ~4x an 8-atom one);
+    # every 3rd repeat is a 16-atom cell. The id keeps a per-(amplitude|T, size) counter.
+    sizes = [(8, k // 3 * 2 + k % 3) if k % 3 < 2 else (16, k // 3) for k in range(15)]
+    cats['rattle'] = [(f'rattle-a{amp:.2f}-n{n}-{k:04d}', dict(amp=amp, n=n))
+                      for n, k in sizes[:14] for amp in (0.02, 0.05, 0.10, 0.15)]
+    cats['md'] = [(f'md-T{T}-n{n}-{k:04d}', dict(T=T, n=n))
+                  for n, k in sizes[:10] for T in (300, 600, 900, 1200, 1500)]
+    cats['md'] += [(f'md-T{T}-n64-0000', dict(T=T, n=64)) for T in (300, 1200)]
+    cats['vacancy'] = [(f'vacancy-T{T}-{k:04d}', dict(T=T)) for k in range(4) for T in (0, 300, 600, 900)]
+    cats['interstitial'] = [(f'interstitial-{site}-T{T}-{k:04d}', dict(site=site, T=T))
+                            for k in range(2) for T in (0, 300, 600, 900)
+                            for site in ('tetra', 'dumbbell')]
+    cats['surface'] = [(f'surface{o}-T{T}-{k:04d}', dict(orient=o, T=T))
+                       for k in range(4) for T in (0, 300, 700, 1100) for o in ('100', '111')]
+    cats['liquid'] = [(f'liquid-n{n}-{k:04d}', dict(n=n)) for k in range(10) for n in (8, 16)]
+    cats['liquid'] += [(f'liquid-n64-{k:04d}', dict(n=64)) for k in range(2)]
+    cats['phase'] = [(f'phase-{p}-v{v:.2f}-{"r" if r else "0"}', dict(phase=p, vol=v, rattle=r))
+                     for r in (False, True) for v in (0.85, 0.92, 1.00, 1.08, 1.16) for p in PHASES]
+    return cats
+
+
+def build(cat, p, rng):
+    if cat == 'strain':  # hydrostatic linear strain, perfect crystal
+        return diamond(a=A0_PBE * (1 + p['hydro']))
+    if cat == 'shear':  # random symmetric strain: shear up to ±6 %, normal up to ±3 %
+        eps = rng.uniform(-0.06, 0.06, (3, 3))
+        eps = 0.5 * (eps + eps.T)
+        eps[np.diag_indices(3)] = rng.uniform(-0.03, 0.03, 3)
+        return rattle(strain(diamond(), eps), 0.02, rng)
+    if cat == 'rattle':  # thermal-like displacements plus a small random volume change
+        at = diamond((2, 1, 1) if p['n'] == 16 else (1, 1, 1))
+        return rattle(strain(at, np.eye(3) * rng.uniform(-0.02, 0.02)), p['amp'], rng)
+    if cat == 'md':
+        reps = {8: (1, 1, 1), 16: (2, 1, 1), 64: (2, 2, 2)}[p['n']]
+        return sw_md(rattle(diamond(reps), 0.05, rng), p['T'], rng, 400 + int(rng.integers(200)))
+    if cat == 'vacancy':  # 16-atom cell minus one atom
+        at = diamond((2, 1, 1))
+        del at[int(rng.integers(len(at)))]
+        return sw_md(at, p['T'], rng, 400) if p['T'] else rattle(at, 0.05, rng)
+    if cat == 'interstitial':  # 16-atom cell plus one atom
+        at = diamond((2, 1, 1))
+        a = A0_PBE
+        if p['site'] == 'tetra':
+            at += Atoms('Si', positions=[[a / 2, a / 2, a / 2]])
+        else:  # <110> split dumbbell replacing the atom at the origin
+            at.positions[0] = [a * 0.15, a * 0.15, 0]
+            at += Atoms('Si', positions=[[-a * 0.15, -a * 0.15, 0]])
+        at.wrap()
+        return sw_md(at, p['T'], rng, 400) if p['T'] else rattle(at, 0.05, rng)
+    if cat == 'surface':
+        at = slab(p['orient'])
+        return sw_md(rattle(at, 0.05, rng), p['T'], rng, 400) if p['T'] else rattle(at, 0.05, rng)
+    if cat == 'liquid':  # liquid Si is ~10 % denser than the crystal
+        cell = np.diag([A0_PBE] * 3) * (0.965 * (p['n'] / 8) ** (1 / 3))
+        return sw_md(random_packing(p['n'], cell, rng), 2500, rng, 600)
+    if cat == 'phase':
+        make, reps = PHASES[p['phase']]
+        at = make() * reps
+        at.set_cell(at.cell * p['vol'] ** (1 / 3), scale_atoms=True)
+        return rattle(at, 0.05, rng) if p['rattle'] else at
+    raise ValueError(cat)
+
+
+def task_list():
+    """[(task_id, category, params)], interleaved: sorted by relative position in the category,
+    small cells before the 64-atom ones."""
+    out = []
+    for cat, tasks in category_tasks().items():
+        small = [t for t in tasks if t[1].get('n', 16) <= 16]
+        big = [t for t in tasks if t[1].get('n', 16) > 16]
+        for rank, (tid, p) in enumerate(small):
+            out.append(((0, (rank + 0.5) / len(small)), tid, cat, p))
+        for rank, (tid, p) in enumerate(big):
+            out.append(((1, rank), tid, cat, p))
+    out.sort(key=lambda t: t[0])
+    ids = [t[1] for t in out]
+    assert len(ids) == len(set(ids)), 'task ids must be unique'
+    return [t[1:] for t in out]
+
+
+def make_structure(task_id, cat, p):
+    rng = np.random.default_rng(task_seed(task_id))
+    atoms = build(cat, p, rng)
+    atoms.pbc = True
+    if cat == 'surface':  # sw_md returns a copy; keep the slab's vacuum axis for the k-mesh
+        atoms.info['vacuum_axis'] = 2
+    return atoms
