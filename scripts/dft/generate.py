@@ -47,7 +47,8 @@ def check_settings(frames_dir, done, s):
     """Refuses to mix frames computed with other settings into the data set."""
     want = (s['xc'], s['ecut'], s['kdens'], s['smearing'], s['width'])
     for tid in sorted(done):
-        i = read(os.path.join(frames_dir, tid + '.xyz')).info
+        # parallel=False: only rank 0 is here; ASE's default would broadcast to the other ranks
+        i = read(os.path.join(frames_dir, tid + '.xyz'), parallel=False).info
         have = (i['xc'], i['ecut_eV'], i['kpt_density_per_A'], i['smearing'], i['smearing_width_eV'])
         if have != want:
             sys.exit(f'{tid} was computed with {have}, settings.json says {want}: '
