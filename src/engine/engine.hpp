@@ -82,6 +82,14 @@ class Engine {
   // Bytes held by the per-call workspaces (features, edges), for memory reports.
   size_t workspace_bytes() const;
 
+  // Checks a pair style runs around compute() (they need MPI agreement, so they are not inside it):
+  // the first neighbour pair {i local, j} of treated atoms at the same position (no edge direction),
+  // or {-1, -1}; and the first atom whose force is not finite, or -1.
+  template <class Neighbors>
+  Kokkos::pair<int, int> first_coincident_pair(int n_local, int n_all, Positions x, View<const int*> species,
+                                               const Neighbors& neighbors) const;
+  static int first_nonfinite_force(int n_all, Forces f);
+
  private:
   template <class T>
   static void grow(View<T>& v, const std::string& name, size_t n0) {
@@ -191,6 +199,9 @@ V upload_vector(const std::string& name, const std::vector<typename V::non_const
   return view;
 }
 
+// v - v is 0 for finite v and NaN for NaN or infinity (the isfinite of Kokkos moved namespaces in 4.0).
+KOKKOS_INLINE_FUNCTION bool finite(double v) { return v - v == 0.0; }
+
 KOKKOS_INLINE_FUNCTION double silu(double x) { return x / (1.0 + exp(-x)); }
 KOKKOS_INLINE_FUNCTION double silu_derivative(double x) {
   const double s = 1.0 / (1.0 + exp(-x));
@@ -290,6 +301,45 @@ size_t Engine<Device>::workspace_bytes() const {
   add(edge_count_), add(edge_offset_), add(edge_j_), add(edge_first_), add(edge_vec_), add(edge_r_);
   add(edge_u_), add(edge_du_), add(edge_B_), add(edge_dB_), add(edge_Y_), add(edge_dY_);
   return bytes;
+}
+
+template <class Device>
+template <class Neighbors>
+Kokkos::pair<int, int> Engine<Device>::first_coincident_pair(int n_local, int n_all, Positions x,
+                                                             View<const int*> species,
+                                                             const Neighbors& neighbors) const {
+  long long first = 0;  // i * n_all + j of the first pair; the Min reducer starts from the largest value
+  const long long none = Kokkos::reduction_identity<long long>::min();
+  Kokkos::parallel_reduce(
+      "facet::coincident_atoms", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+      KOKKOS_LAMBDA(int i, long long& found) {
+        if (species(i) < 0) return;
+        for (int jj = 0; jj < neighbors.count(i); ++jj) {
+          const int j = neighbors(i, jj);
+          if (species(j) < 0) continue;
+          const double dx = x(j, 0) - x(i, 0), dy = x(j, 1) - x(i, 1), dz = x(j, 2) - x(i, 2);
+          if (dx * dx + dy * dy + dz * dz < 1e-20) {
+            const long long key = static_cast<long long>(i) * n_all + j;
+            if (key < found) found = key;
+          }
+        }
+      },
+      Kokkos::Min<long long>(first));
+  if (first == none) return {-1, -1};
+  return {static_cast<int>(first / n_all), static_cast<int>(first % n_all)};
+}
+
+template <class Device>
+int Engine<Device>::first_nonfinite_force(int n_all, Forces f) {
+  int first = 0;
+  Kokkos::parallel_reduce(
+      "facet::nonfinite_forces", Kokkos::RangePolicy<ExecSpace>(0, n_all),
+      KOKKOS_LAMBDA(int i, int& found) {
+        if (!(detail::finite(f(i, 0)) && detail::finite(f(i, 1)) && detail::finite(f(i, 2))) && i < found)
+          found = i;
+      },
+      Kokkos::Min<int>(first));
+  return first == Kokkos::reduction_identity<int>::min() ? -1 : first;
 }
 
 template <class Device>

@@ -23,6 +23,26 @@ inline void request_full_neighbor_list(LAMMPS_NS::Neighbor* neighbor, LAMMPS_NS:
 #endif
 }
 
+#ifdef LMP_KOKKOS
+// The same for a Kokkos pair style: the list lives in the host or the device memory space.
+inline void request_full_kokkos_neighbor_list(LAMMPS_NS::Neighbor* neighbor, LAMMPS_NS::Pair* pair, int instance_me,
+                                              bool on_host, bool on_device) {
+#ifdef FACET_LAMMPS_NEIGHCONST
+  (void)instance_me;
+  auto* request = neighbor->add_request(pair, LAMMPS_NS::NeighConst::REQ_FULL);
+  request->set_kokkos_host(on_host);
+  request->set_kokkos_device(on_device);
+#else
+  const int index = neighbor->request(pair, instance_me);
+  auto* request = neighbor->requests[index];
+  request->half = 0;
+  request->full = 1;
+  request->kokkos_host = on_host;
+  request->kokkos_device = on_device;
+#endif
+}
+#endif
+
 inline void forward_comm(LAMMPS_NS::Comm* comm, LAMMPS_NS::Pair* pair) {
 #ifdef FACET_LAMMPS_COMM_PAIR
   comm->forward_comm_pair(pair);

@@ -115,6 +115,10 @@ void PairFacet::read_potential_and_map_types(int narg, char** arg) {
     for (int j = 1; j <= ntypes; ++j) setflag[i][j] = type_species_[i] >= 0 && type_species_[j] >= 0;
   cutoff_ = potential_->hyper.r_cut;
 
+  log_potential_summary();
+}
+
+void PairFacet::log_potential_summary() {
   const auto& hp = potential_->hyper;
   size_t parameters = 0;
   for (const auto& [name, array] : potential_->arrays) parameters += array.values.size();
@@ -148,7 +152,7 @@ void PairFacet::check_units_and_newton() {
 
 void PairFacet::init_style() {
   check_units_and_newton();
-  if (!engine_) error->all(FLERR, "pair_style facet: pair_coeff has not been given");
+  if (!potential_) error->all(FLERR, "pair_style facet: pair_coeff has not been given");
   facet::lammps_compat::request_full_neighbor_list(neighbor, this, instance_me);
   if (comm->me == 0 && kokkos_initialized_here_)
     utils::logmesg(lmp, "pair_style facet: Kokkos host execution space " +
@@ -185,33 +189,26 @@ void PairFacet::compute(int eflag, int vflag) {
   request.virial = vflag_global != 0;
   request.atom_energy = eflag_atom != 0;
   request.atom_virial = vflag_atom != 0;
-  check_coincident_atoms(neighbors);
+  stop_if_coincident(engine_->first_coincident_pair(nlocal, nall, x, species_, neighbors));
   const auto result = engine_->compute(nlocal, nall, x, species_, neighbors, exchange_.get(), request, f,
                                        atom_energy, atom_virial);
-  check_finite(result.energy);
+  stop_if_not_finite(result.energy, engine_->first_nonfinite_force(nall, f));
   if (eflag_global) eng_vdwl += result.energy;
   if (vflag_global)
     for (int k = 0; k < 6; ++k) virial[k] += result.virial[k];
 }
 
 // Two atoms at the same place have no edge direction: stop with their IDs instead of producing NaN.
-// The checks agree across ranks (MPI_MIN of a key) so that error->all ends the run cleanly with the
-// message shown; error->one would abort through MPI and can lose buffered output.
-template <class Neighbors>
-void PairFacet::check_coincident_atoms(const Neighbors& neighbors) {
-  double** x = atom->x;
+// The ranks agree (MPI_MIN of a key) so that error->all ends the run cleanly with the message shown;
+// error->one would abort through MPI and can lose buffered output.
+void PairFacet::stop_if_coincident(Kokkos::pair<int, int> local_pair) {
   const long long none = std::numeric_limits<long long>::max();
   const long long stride = 1LL << 31;  // atom IDs are 32-bit unless LAMMPS is built -DLAMMPS_BIGBIG
-  long long key = none;  // tag_i * stride + tag_j of the first coincident pair
-  for (int i = 0; i < atom->nlocal; ++i)
-    for (int jj = 0; jj < neighbors.count(i); ++jj) {
-      const int j = neighbors(i, jj);
-      const double dx = x[j][0] - x[i][0], dy = x[j][1] - x[i][1], dz = x[j][2] - x[i][2];
-      if (dx * dx + dy * dy + dz * dz < 1e-20 && species_(i) >= 0 && species_(j) >= 0) {
-        const long long a = std::min(atom->tag[i], atom->tag[j]), b = std::max(atom->tag[i], atom->tag[j]);
-        key = std::min(key, a * stride + b);
-      }
-    }
+  long long key = none;  // tag_i * stride + tag_j of the pair
+  if (local_pair.first >= 0) {
+    const long long a = atom->tag[local_pair.first], b = atom->tag[local_pair.second];
+    key = std::min(a, b) * stride + std::max(a, b);
+  }
   long long first = none;
   MPI_Allreduce(&key, &first, 1, MPI_LONG_LONG, MPI_MIN, world);
   if (first != none)
@@ -221,13 +218,10 @@ void PairFacet::check_coincident_atoms(const Neighbors& neighbors) {
 }
 
 // A non-finite energy or force is never passed on: name the step and the first atom concerned.
-void PairFacet::check_finite(double energy) {
-  double** f = atom->f;
+void PairFacet::stop_if_not_finite(double energy, int first_bad_atom) {
   const long long none = std::numeric_limits<long long>::max();
   long long bad = std::isfinite(energy) ? none : -1;
-  for (int i = 0; i < atom->nlocal + atom->nghost; ++i)
-    if (!std::isfinite(f[i][0]) || !std::isfinite(f[i][1]) || !std::isfinite(f[i][2]))
-      bad = std::min(bad, static_cast<long long>(atom->tag[i]));
+  if (bad == none && first_bad_atom >= 0) bad = atom->tag[first_bad_atom];
   long long first = none;
   MPI_Allreduce(&bad, &first, 1, MPI_LONG_LONG, MPI_MIN, world);
   if (first == -1) error->all(FLERR, "pair_style facet: non-finite energy at step " + std::to_string(update->ntimestep));

@@ -1,6 +1,6 @@
 // pair_style facet: the facet equivariant potential on the CPU, through the Kokkos engine's host
 // execution space (OpenMP threads when Kokkos has them). Works in any LAMMPS with the PLUGIN package;
-// pair_style facet/kk (pair_facet_kokkos.h) uses LAMMPS's KOKKOS package data instead.
+// pair_style facet/kk (pair_facet_kokkos.h) evaluates the same engine on LAMMPS's KOKKOS package data.
 #pragma once
 
 #include <memory>
@@ -39,21 +39,24 @@ class PairFacet : public Pair {
   // per type). Shared with the Kokkos style.
   void read_potential_and_map_types(int narg, char** arg);
   void check_units_and_newton();
-  template <class Neighbors>
-  void check_coincident_atoms(const Neighbors& neighbors);
-  void check_finite(double energy);
+  // Collective stops for what the engine's checks found on this rank (local indices, -1 for none);
+  // they read atom->tag, which must be current on the host.
+  void stop_if_coincident(Kokkos::pair<int, int> local_pair);
+  void stop_if_not_finite(double energy, int first_bad_atom);
+  // One line for the log: the potential's elements, size and provenance.
+  void log_potential_summary();
 
   std::unique_ptr<facet::Potential> potential_;
   std::string potential_file_;
   std::vector<std::string> type_element_;  // [type] element symbol or "NULL", index 0 unused
   std::vector<int> type_species_;          // [type] species index, -1 for NULL
   double cutoff_ = 0;
+  Features comm_data_;  // the features or adjoints being exchanged (host memory: LAMMPS's comm buffers)
 
  private:
   class Exchange;
   std::unique_ptr<facet::Engine<HostDevice>> engine_;
   std::unique_ptr<Exchange> exchange_;
-  Features comm_data_;  // the features or adjoints being exchanged
   Kokkos::View<int*, Kokkos::LayoutRight, HostDevice> species_;
   std::vector<int> list_index_;  // local atom -> position in the neighbour list's ilist, -1 if absent
   bool kokkos_initialized_here_ = false;

@@ -87,7 +87,10 @@ pair_style facet
 pair_coeff * * model.facet Si O
 neighbor 1.0 bin
 compute virial all pressure NULL virial
-thermo_style custom step pe c_virial[1] c_virial[2] c_virial[3] c_virial[4] c_virial[5] c_virial[6] vol
+compute atom_pe all pe/atom
+compute atom_stress all stress/atom NULL virial
+compute sums all reduce sum c_atom_pe c_atom_stress[1] c_atom_stress[2] c_atom_stress[3] c_atom_stress[4] c_atom_stress[5] c_atom_stress[6]
+thermo_style custom step pe c_virial[1] c_virial[2] c_virial[3] c_virial[4] c_virial[5] c_virial[6] vol c_sums[*]
 thermo_modify format float %.17g
 dump forces all custom 1 forces.dump id fx fy fz
 dump_modify forces sort id format float %.17g
@@ -142,15 +145,18 @@ std::vector<std::array<double, 3>> read_forces(const std::string& dump_text) {
 struct LammpsOutput {
   double energy;
   double virial[6];
+  double atom_energy_sum;     // sum of compute pe/atom
+  double atom_virial_sum[6];  // sum of compute stress/atom (bar Å^3) as a virial (eV)
   std::vector<std::array<double, 3>> forces;
+  std::string log;
 };
 
-LammpsOutput run_model(int ranks, bool kokkos = false) {
+LammpsOutput run_model(int ranks, bool kokkos = false, int threads = 0) {
   const auto& fx = fixture();
   LammpsOptions opt;
   opt.mpi_ranks = ranks;
   opt.kokkos = kokkos;
-  opt.threads = kokkos ? 2 : 1;
+  opt.threads = threads > 0 ? threads : kokkos ? 2 : 1;
   // The dump is printed into the log by `shell cat`, so that the runner's log holds everything.
   const auto run = run_lammps(input_script() + "undump forces\nshell cat forces.dump\n", opt, fx.files);
   EXPECT_EQ(run.exit_code, 0) << run.screen << run.log;
@@ -160,7 +166,11 @@ LammpsOutput run_model(int ranks, bool kokkos = false) {
   out.energy = table.column("PotEng")[0];
   const double volume = table.column("Volume")[0];
   for (int k = 0; k < 6; ++k) out.virial[k] = table.column("c_virial[" + std::to_string(k + 1) + "]")[0] * volume / kNktv2p;
+  out.atom_energy_sum = table.column("c_sums[1]")[0];
+  // stress/atom is -virial_i (bar Å^3): its sum over atoms is -volume * pressure-virial.
+  for (int k = 0; k < 6; ++k) out.atom_virial_sum[k] = -table.column("c_sums[" + std::to_string(k + 2) + "]")[0] / kNktv2p;
   out.forces = read_forces(run.screen);
+  out.log = run.log;
   return out;
 }
 
@@ -197,15 +207,38 @@ TEST(PairFacet, ResultsDoNotDependOnTheNumberOfRanks) {
   }
 }
 
-TEST(PairFacet, SameResultsInAKokkosRun) {
-  // Under `-k on t 2 -sf kk` LAMMPS initialises Kokkos with 2 OpenMP threads and, with no facet/kk style
-  // registered, falls back to facet: the results must not change (threaded sums: round-off only).
+void expect_same_results(const LammpsOutput& a, const LammpsOutput& b, const std::string& what) {
+  // Different thread or rank counts change only the order of sums: round-off.
+  EXPECT_NEAR(a.energy, b.energy, 1e-10 * std::abs(b.energy)) << what;
+  ASSERT_EQ(a.forces.size(), b.forces.size()) << what;
+  double max_df = 0;
+  for (size_t i = 0; i < b.forces.size(); ++i)
+    for (int k = 0; k < 3; ++k) max_df = std::max(max_df, std::abs(a.forces[i][k] - b.forces[i][k]));
+  EXPECT_LT(max_df, 1e-9) << what;
+  for (int k = 0; k < 6; ++k) EXPECT_NEAR(a.virial[k], b.virial[k], 1e-8) << what << " virial " << k;
+}
+
+TEST(PairFacet, KokkosStyleGivesTheSameResults) {
+  // `-k on t 2 -sf kk` selects pair_style facet/kk (LAMMPS's Kokkos data, 2 OpenMP threads), also with
+  // 2 MPI ranks and 1 thread each, where node features cross ranks through CommKokkos.
   const LammpsOutput plain = run_model(1);
   const LammpsOutput kokkos = run_model(1, true);
-  EXPECT_NEAR(kokkos.energy, plain.energy, 1e-10 * std::abs(plain.energy));
-  ASSERT_EQ(kokkos.forces.size(), plain.forces.size());
-  for (size_t i = 0; i < plain.forces.size(); ++i)
-    for (int k = 0; k < 3; ++k) EXPECT_NEAR(kokkos.forces[i][k], plain.forces[i][k], 1e-9);
+  EXPECT_NE(kokkos.log.find("pair facet/kk"), std::string::npos) << "the Kokkos style did not run";
+  expect_same_results(kokkos, plain, "facet/kk, 2 threads");
+  const LammpsOutput kokkos_mpi = run_model(2, true, 1);
+  EXPECT_NE(kokkos_mpi.log.find("pair facet/kk"), std::string::npos);
+  expect_same_results(kokkos_mpi, plain, "facet/kk, 2 ranks");
+}
+
+TEST(PairFacet, PerAtomEnergiesAndVirialsSumToTheTotals) {
+  // compute pe/atom and stress/atom (with LAMMPS's reverse communication of ghost contributions) must add
+  // up to the global energy and virial: plain style, Kokkos style, and across 2 ranks.
+  for (const auto& [out, what] : {std::pair{run_model(1), "facet"}, std::pair{run_model(2), "facet, 2 ranks"},
+                                  std::pair{run_model(1, true), "facet/kk"}}) {
+    EXPECT_NEAR(out.atom_energy_sum, out.energy, 1e-10 * std::abs(out.energy)) << what;
+    // The sums are printed with 17 digits; the per-atom virials carry LAMMPS's unit conversion both ways.
+    for (int k = 0; k < 6; ++k) EXPECT_NEAR(out.atom_virial_sum[k], out.virial[k], 1e-8) << what << " virial " << k;
+  }
 }
 
 TEST(PairFacet, ForcesAreFiniteDifferencesOfTheLammpsEnergy) {
