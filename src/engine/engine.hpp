@@ -119,6 +119,8 @@ class Engine {
   void up_backward(int layer, int n_local);
 
  private:
+  // Grid points per block of the node updates' grid MLP (scratch: a block's values for every channel).
+  static constexpr int kPointBlock = 16;
   ModelHyperparameters hp_;
   int L_, Le_, nsh_, nshe_, C_, Cg_, H_, Hr_, K_, nR_, P_, T_;
   double inv_avg_;
@@ -127,6 +129,9 @@ class Engine {
   View<double**> embedding_;      // [species][c]
   View<double****> up_, msg_;     // [t][l][c_out][c_in]
   View<double****> mid_, out_;    // [t][l][cg][c], [t][l][c][cg]
+  // Transposed copies for the forward node update, whose loops run over the output channel innermost.
+  View<double****> upT_, msgT_, midT_, outT_;
+  View<double***> w1t_, w2t_;     // [t][cg][h], [t][h][cg]
   View<double****> radial_;       // [t][k][b][c]
   View<double***> w1_, w2_;       // [t][h][cg], [t][cg][h]
   View<double**> b1_;             // [t][h]
@@ -199,6 +204,108 @@ V upload_vector(const std::string& name, const std::vector<typename V::non_const
   return view;
 }
 
+// Teams and channel loops. On host spaces a team is one thread and the channel loops are SIMD loops
+// (Kokkos's vector ranges on the host step by a run-time increment, which defeats the vectoriser); on GPUs
+// they are Kokkos's thread/vector ranges. The same kernel code serves both.
+template <class ExecSpace>
+constexpr bool runs_on_host = Kokkos::SpaceAccessibility<ExecSpace, Kokkos::HostSpace>::accessible;
+
+template <class ExecSpace>
+Kokkos::TeamPolicy<ExecSpace> team_policy(int league) {
+  if constexpr (runs_on_host<ExecSpace>)
+    return Kokkos::TeamPolicy<ExecSpace>(league, 1, 1);
+  else
+    return Kokkos::TeamPolicy<ExecSpace>(league, Kokkos::AUTO, Kokkos::AUTO);
+}
+
+// f(i) for i in [0, n), over the calling thread's vector lanes.
+template <class ExecSpace, class Team, class F>
+KOKKOS_FORCEINLINE_FUNCTION void vector_for(const Team& team, int n, const F& f) {
+  if constexpr (runs_on_host<ExecSpace>) {
+    (void)team;
+#pragma omp simd
+    for (int i = 0; i < n; ++i) f(i);
+  } else {
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, n), f);
+  }
+}
+
+// f(i) for i in [0, n), over all threads and vector lanes of the team.
+template <class ExecSpace, class Team, class F>
+KOKKOS_FORCEINLINE_FUNCTION void team_vector_for(const Team& team, int n, const F& f) {
+  if constexpr (runs_on_host<ExecSpace>) {
+    (void)team;
+#pragma omp simd
+    for (int i = 0; i < n; ++i) f(i);
+  } else {
+    Kokkos::parallel_for(Kokkos::TeamVectorRange(team, n), f);
+  }
+}
+
+// Register-blocked small products for the grid MLP: out(r, j) = init + sum_i in(r, i) W[i * ld_w + j] for
+// j < n, R rows at a time, so that every load of W serves R multiply-adds (the plain axpy form is bound by
+// loads and stores). in(r, i) = in[r * in_row + i * in_col]; init is bias[j] if given, else out(r, j)
+// when accumulating, else 0; with `silu_out` the result goes through silu.
+template <int R, class ExecSpace, class Team>
+KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix_block(const Team& team, int n, int n_in, const double* in,
+                                                         int in_row, int in_col, const double* W, int ld_w,
+                                                         double* out, int ld_out, const double* bias,
+                                                         bool accumulate, bool silu_out) {
+  vector_for<ExecSpace>(team, n, [&](int j) {
+    double acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = bias ? bias[j] : accumulate ? out[r * ld_out + j] : 0.0;
+    for (int i = 0; i < n_in; ++i) {
+      const double w = W[i * ld_w + j];
+      for (int r = 0; r < R; ++r) acc[r] += in[r * in_row + i * in_col] * w;
+    }
+    for (int r = 0; r < R; ++r) out[r * ld_out + j] = silu_out ? acc[r] / (1.0 + exp(-acc[r])) : acc[r];
+  });
+}
+
+// The same for `rows` rows, in groups of four spread over the team's threads.
+template <class ExecSpace, class Team>
+KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, int n, int n_in, const double* in,
+                                                   int in_row, int in_col, const double* W, int ld_w, double* out,
+                                                   int ld_out, const double* bias = nullptr, bool accumulate = false,
+                                                   bool silu_out = false) {
+  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (rows + 3) / 4), [&](int q) {
+    const int r0 = 4 * q;
+    if (rows - r0 >= 4) {
+      rows_times_matrix_block<4, ExecSpace>(team, n, n_in, in + r0 * in_row, in_row, in_col, W, ld_w,
+                                            out + r0 * ld_out, ld_out, bias, accumulate, silu_out);
+    } else {
+      for (int r = r0; r < rows; ++r)
+        rows_times_matrix_block<1, ExecSpace>(team, n, n_in, in + r * in_row, in_row, in_col, W, ld_w,
+                                              out + r * ld_out, ld_out, bias, accumulate, silu_out);
+    }
+  });
+}
+
+// The same array with its last two indices swapped (weights laid out for the other loop order).
+template <class V>
+V transpose_last_two(const V& v) {
+  static_assert(V::rank == 3 || V::rank == 4, "rank 3 or 4");
+  auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+  V t;
+  if constexpr (V::rank == 3) {
+    t = V(v.label() + "T", v.extent(0), v.extent(2), v.extent(1));
+    auto ht = Kokkos::create_mirror_view(t);
+    for (size_t a = 0; a < v.extent(0); ++a)
+      for (size_t b = 0; b < v.extent(1); ++b)
+        for (size_t c = 0; c < v.extent(2); ++c) ht(a, c, b) = host(a, b, c);
+    Kokkos::deep_copy(t, ht);
+  } else {
+    t = V(v.label() + "T", v.extent(0), v.extent(1), v.extent(3), v.extent(2));
+    auto ht = Kokkos::create_mirror_view(t);
+    for (size_t a = 0; a < v.extent(0); ++a)
+      for (size_t b = 0; b < v.extent(1); ++b)
+        for (size_t c = 0; c < v.extent(2); ++c)
+          for (size_t d = 0; d < v.extent(3); ++d) ht(a, b, d, c) = host(a, b, c, d);
+    Kokkos::deep_copy(t, ht);
+  }
+  return t;
+}
+
 // v - v is 0 for finite v and NaN for NaN or infinity (the isfinite of Kokkos moved namespaces in 4.0).
 KOKKOS_INLINE_FUNCTION bool finite(double v) { return v - v == 0.0; }
 
@@ -236,6 +343,12 @@ Engine<Device>::Engine(const Potential& pot) : hp_(pot.hyper) {
   w1_ = detail::upload<View<double***>>(pot, "grid_w1", T_);
   w2_ = detail::upload<View<double***>>(pot, "grid_w2", T_);
   b1_ = detail::upload<View<double**>>(pot, "grid_b1", T_);
+  upT_ = detail::transpose_last_two(up_);
+  msgT_ = detail::transpose_last_two(msg_);
+  midT_ = detail::transpose_last_two(mid_);
+  outT_ = detail::transpose_last_two(out_);
+  w1t_ = detail::transpose_last_two(w1_);
+  w2t_ = detail::transpose_last_two(w2_);
   ro_w1_ = detail::upload<View<double**>>(pot, "readout.w1");
   ro_b1_ = detail::upload<View<double*>>(pot, "readout.b1");
   ro_w2_ = detail::upload<View<double*>>(pot, "readout.w2");
@@ -469,6 +582,9 @@ void Engine<Device>::embed(int n_local, int n_all, View<const int*> species) {
 
 template <class Device>
 void Engine<Device>::message(int t, int n_local) {
+  // M_i = sum over edges i -> j and coupling nonzeros of value * Y(r_ij) * R(r_ij) * a_j. One team per atom;
+  // every inner loop runs over channels (TeamVectorRange), each channel owned by one lane for the whole
+  // kernel, so the per-edge radial values R[k][c] in scratch need no barriers.
   grow(M_[t], "M", n_local, nsh_, C_);
   auto M = M_[t];
   auto a = a_[t];
@@ -484,109 +600,137 @@ void Engine<Device>::message(int t, int n_local) {
   const int n_nz = t == 0 ? nz_scalar_input_ : static_cast<int>(nz_value_.extent(0));
   const int C = C_, nsh = nsh_, nR = nR_;
   const double inv_avg = inv_avg_;
+  using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  const int scratch_doubles = nR * C;
   Kokkos::parallel_for(
-      "facet::message", Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO), KOKKOS_LAMBDA(const Team& team) {
+      "facet::message",
+      detail::team_policy<ExecSpace>(n_local)
+          .set_scratch_size(0, Kokkos::PerTeam(Scratch::shmem_size(scratch_doubles))),
+      KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
-          for (int s = 0; s < nsh; ++s) M(i, s, c) = 0;
-          constexpr int kMaxRadial = 64;
-          double R[kMaxRadial];
-          for (int e = offset(i); e < offset(i + 1); ++e) {
-            const int j = ej(e);
-            const int first = efirst(e);
-            for (int k = 0; k < nR; ++k) {
-              double v = 0;
-              for (int b = 0; b < 4; ++b) v += radial(t, k, first + b, c) * eB(e, b);
-              R[k] = eu(e) * v * inv_avg;
-            }
-            for (int n = 0; n < n_nz; ++n) M(i, s3(n), c) += value(n) * eY(e, s2(n)) * R[kk(n)] * a(j, s1(n), c);
+        Scratch buf(team.team_scratch(0), scratch_doubles);
+        double* R = buf.data();
+        for (int s = 0; s < nsh; ++s) {
+          double* Ms = &M(i, s, 0);
+          detail::team_vector_for<ExecSpace>(team, C, [&](int c) { Ms[c] = 0; });
+        }
+        for (int e = offset(i); e < offset(i + 1); ++e) {
+          const int j = ej(e);
+          const int first = efirst(e);
+          const double scale = eu(e) * inv_avg;
+          const double B0 = eB(e, 0), B1 = eB(e, 1), B2 = eB(e, 2), B3 = eB(e, 3);
+          for (int k = 0; k < nR; ++k) {
+            const double* w0 = &radial(t, k, first, 0);
+            double* Rk = R + k * C;
+            detail::team_vector_for<ExecSpace>(team, C, [&](int c) {
+              Rk[c] = scale * (w0[c] * B0 + w0[C + c] * B1 + w0[2 * C + c] * B2 + w0[3 * C + c] * B3);
+            });
           }
-        });
+          for (int n = 0; n < n_nz; ++n) {
+            const double coef = value(n) * eY(e, s2(n));
+            const double* Rk = R + kk(n) * C;
+            const double* aj = &a(j, s1(n), 0);
+            double* Ms = &M(i, s3(n), 0);
+            detail::team_vector_for<ExecSpace>(team, C, [&](int c) { Ms[c] += coef * Rk[c] * aj[c]; });
+          }
+        }
       });
 }
 
 template <class Device>
 void Engine<Device>::node_update(int t, int n_local, int n_all) {
+  // Per atom (one team): g = W_mid M; the grid MLP over blocks of kPointBlock points,
+  //   G = Y g, Z = W2 silu(W1 G + b1), U += Yw^T Z;
+  // then h += W_msg M + W_out U and a^{t+1} = W_up^{t+1} h. Every inner loop runs over a contiguous
+  // channel index (ThreadVectorRange: SIMD lanes on CPUs, vector lanes on GPUs) with transposed weights,
+  // and the block's points are spread over the team's threads.
   const bool last = t + 1 == T_;
   if (!last) grow(a_[t + 1], "a", n_all, nsh_, C_);  // ghost rows are filled by the exchange
   auto M = M_[t];
   auto h = h_;
   auto a_next = last ? View<double***>() : a_[t + 1];
-  auto mid = mid_, msg = msg_, out = out_, up = up_;
-  auto w1 = w1_, w2 = w2_;
+  auto midT = midT_, msgT = msgT_, outT = outT_, upT = upT_;
+  auto w1t = w1t_, w2t = w2t_;
   auto b1 = b1_;
   auto gY = grid_Y_, gYw = grid_Yw_;
   auto degree = degree_;
   const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
-  // Per team scratch: g and U [nsh][Cg], one grid point's G and Z [Cg] and hidden [H], and h's update [nsh][C].
-  const int scratch_doubles = 2 * nsh * Cg + 2 * Cg + H + nsh * C;
+  constexpr int B = kPointBlock;
+  // Per team scratch: g and U [nsh][Cg], a block's G (then Z) [B][Cg] and hidden [B][H], h's update [nsh][C].
+  const int scratch_doubles = 2 * nsh * Cg + B * Cg + B * H + nsh * C;
   using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   const size_t bytes = Scratch::shmem_size(scratch_doubles);
   Kokkos::parallel_for(
       "facet::node_update",
-      Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO).set_scratch_size(0, Kokkos::PerTeam(bytes)),
+      detail::team_policy<ExecSpace>(n_local).set_scratch_size(0, Kokkos::PerTeam(bytes)),
       KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
         Scratch buf(team.team_scratch(0), scratch_doubles);
         double* g = buf.data();
         double* U = g + nsh * Cg;
         double* G = U + nsh * Cg;
-        double* Z = G + Cg;
-        double* hid = Z + Cg;
-        double* h_new = hid + H;
-        // g = W_mid M
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
-          for (int s = 0; s < nsh; ++s) {
-            double v = 0;
-            for (int c = 0; c < C; ++c) v += mid(t, degree(s), cg, c) * M(i, s, c);
-            g[s * Cg + cg] = v;
+        double* hid = G + B * Cg;
+        double* h_new = hid + B * H;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
+          double* gs = g + s * Cg;
+          detail::vector_for<ExecSpace>(team, Cg, [&](int cg) {
+            gs[cg] = 0;
             U[s * Cg + cg] = 0;
+          });
+          for (int c = 0; c < C; ++c) {
+            const double m = M(i, s, c);
+            const double* w = &midT(t, degree(s), c, 0);
+            detail::vector_for<ExecSpace>(team, Cg, [&](int cg) { gs[cg] += m * w[cg]; });
           }
         });
         team.team_barrier();
-        for (int p = 0; p < P; ++p) {
-          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
-            double v = 0;
-            for (int s = 0; s < nsh; ++s) v += gY(p, s) * g[s * Cg + cg];
-            G[cg] = v;
-          });
+        for (int p0 = 0; p0 < P; p0 += B) {
+          const int nb = P - p0 < B ? P - p0 : B;
+          // Phases are separated by team barriers: a phase reads what other threads and lanes wrote.
+          detail::rows_times_matrix<ExecSpace>(team, nb, Cg, nsh, &gY(p0, 0), nsh, 1, g, Cg, G, Cg);  // G = Y g
           team.team_barrier();
-          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, H), [&](int k) {
-            double v = b1(t, k);
-            for (int cg = 0; cg < Cg; ++cg) v += w1(t, k, cg) * G[cg];
-            hid[k] = detail::silu(v);
-          });
+          detail::rows_times_matrix<ExecSpace>(team, nb, H, Cg, G, Cg, 1, &w1t(t, 0, 0), H, hid, H, &b1(t, 0),
+                                               false, true);  // hidden = silu(W1 G + b1)
           team.team_barrier();
-          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
-            double v = 0;
-            for (int k = 0; k < H; ++k) v += w2(t, cg, k) * hid[k];
-            for (int s = 0; s < nsh; ++s) U[s * Cg + cg] += gYw(p, s) * v;
-          });
+          detail::rows_times_matrix<ExecSpace>(team, nb, Cg, H, hid, H, 1, &w2t(t, 0, 0), Cg, G, Cg);  // Z = W2 hidden
+          team.team_barrier();
+          detail::rows_times_matrix<ExecSpace>(team, nsh, Cg, nb, &gYw(p0, 0), 1, nsh, G, Cg, U, Cg, nullptr,
+                                               true);  // U += Yw^T Z
           team.team_barrier();
         }
         // h += W_msg M + W_out U, then a^{t+1} = W_up^{t+1} h
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
-          for (int s = 0; s < nsh; ++s) {
-            const int l = degree(s);
-            double v = h(i, s, c);
-            for (int cc = 0; cc < C; ++cc) v += msg(t, l, c, cc) * M(i, s, cc);
-            for (int cg = 0; cg < Cg; ++cg) v += out(t, l, c, cg) * U[s * Cg + cg];
-            h_new[s * C + c] = v;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
+          const int l = degree(s);
+          double* hs = h_new + s * C;
+          detail::vector_for<ExecSpace>(team, C, [&](int c) { hs[c] = h(i, s, c); });
+          for (int cc = 0; cc < C; ++cc) {
+            const double m = M(i, s, cc);
+            const double* w = &msgT(t, l, cc, 0);
+            detail::vector_for<ExecSpace>(team, C, [&](int c) { hs[c] += m * w[c]; });
           }
+          for (int cg = 0; cg < Cg; ++cg) {
+            const double u = U[s * Cg + cg];
+            const double* w = &outT(t, l, cg, 0);
+            detail::vector_for<ExecSpace>(team, C, [&](int c) { hs[c] += u * w[c]; });
+          }
+          detail::vector_for<ExecSpace>(team, C, [&](int c) { h(i, s, c) = hs[c]; });
         });
+        if (last) return;
         team.team_barrier();
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
-          for (int s = 0; s < nsh; ++s) {
-            h(i, s, c) = h_new[s * C + c];
-            if (!last) {
-              double v = 0;
-              for (int cc = 0; cc < C; ++cc) v += up(t + 1, degree(s), c, cc) * h_new[s * C + cc];
-              a_next(i, s, c) = v;
-            }
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
+          const int l = degree(s);
+          const double* hs = h_new + s * C;
+          double* as = &a_next(i, s, 0);
+          detail::vector_for<ExecSpace>(team, C, [&](int c) { as[c] = 0; });
+          for (int cc = 0; cc < C; ++cc) {
+            const double v = hs[cc];
+            const double* w = &upT(t + 1, l, cc, 0);
+            detail::vector_for<ExecSpace>(team, C, [&](int c) { as[c] += v * w[c]; });
           }
         });
       });
 }
+
 
 template <class Device>
 double Engine<Device>::readout(int n_local, View<const int*> species, AtomEnergy atom_energy, bool want_atom_energy) {
@@ -626,24 +770,28 @@ double Engine<Device>::readout(int n_local, View<const int*> species, AtomEnergy
 
 template <class Device>
 void Engine<Device>::node_backward(int t, int n_local) {
-  // Given dh = dE/dh^{t+1}: dM = W_msg^T dh + W_mid^T dg, where dg comes from the grid MLP's adjoint
-  // with dU = W_out^T dh (pre-activations are recomputed point by point rather than stored).
+  // Given dh = dE/dh^{t+1}: dM = W_msg^T dh + W_mid^T dg, where dg comes from the grid MLP's adjoint with
+  // dU = W_out^T dh; pre-activations are recomputed block by block rather than stored. The same loop
+  // structure as node_update, with the untransposed weights.
   grow(dM_, "dM", n_local, nsh_, C_);
   auto M = M_[t];
   auto dh = dh_;
   auto dM = dM_;
   auto mid = mid_, msg = msg_, out = out_;
-  auto w1 = w1_, w2 = w2_;
+  auto midT = midT_;
+  auto w1 = w1_, w2 = w2_, w1t = w1t_;
   auto b1 = b1_;
   auto gY = grid_Y_, gYw = grid_Yw_;
   auto degree = degree_;
   const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
-  const int scratch_doubles = 3 * nsh * Cg + 2 * Cg + 2 * H;
+  constexpr int B = kPointBlock;
+  // Per team scratch: g, dU, dg [nsh][Cg]; a block's G (then dG) and dZ [B][Cg], pre and dpre [B][H].
+  const int scratch_doubles = 3 * nsh * Cg + 2 * B * Cg + 2 * B * H;
   using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   const size_t bytes = Scratch::shmem_size(scratch_doubles);
   Kokkos::parallel_for(
       "facet::node_backward",
-      Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO).set_scratch_size(0, Kokkos::PerTeam(bytes)),
+      detail::team_policy<ExecSpace>(n_local).set_scratch_size(0, Kokkos::PerTeam(bytes)),
       KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
         Scratch buf(team.team_scratch(0), scratch_doubles);
@@ -651,58 +799,62 @@ void Engine<Device>::node_backward(int t, int n_local) {
         double* dU = g + nsh * Cg;
         double* dg = dU + nsh * Cg;
         double* G = dg + nsh * Cg;
-        double* dG = G + Cg;
-        double* pre = dG + Cg;
-        double* dpre = pre + H;
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
-          for (int s = 0; s < nsh; ++s) {
-            const int l = degree(s);
-            double vg = 0, vu = 0;
-            for (int c = 0; c < C; ++c) {
-              vg += mid(t, l, cg, c) * M(i, s, c);
-              vu += out(t, l, c, cg) * dh(i, s, c);
-            }
-            g[s * Cg + cg] = vg;
-            dU[s * Cg + cg] = vu;
+        double* dZ = G + B * Cg;
+        double* pre = dZ + B * Cg;
+        double* dpre = pre + B * H;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
+          const int l = degree(s);
+          double* gs = g + s * Cg;
+          double* dUs = dU + s * Cg;
+          detail::vector_for<ExecSpace>(team, Cg, [&](int cg) {
+            gs[cg] = 0;
+            dUs[cg] = 0;
             dg[s * Cg + cg] = 0;
+          });
+          for (int c = 0; c < C; ++c) {
+            const double m = M(i, s, c), d = dh(i, s, c);
+            const double* wm = &midT(t, l, c, 0);
+            const double* wo = &out(t, l, c, 0);
+            detail::vector_for<ExecSpace>(team, Cg, [&](int cg) {
+              gs[cg] += m * wm[cg];
+              dUs[cg] += d * wo[cg];
+            });
           }
         });
         team.team_barrier();
-        for (int p = 0; p < P; ++p) {
-          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
-            double v = 0, w = 0;
-            for (int s = 0; s < nsh; ++s) {
-              v += gY(p, s) * g[s * Cg + cg];
-              w += gYw(p, s) * dU[s * Cg + cg];
-            }
-            G[cg] = v;
-            dG[cg] = w;  // dZ at this point, for now
+        for (int p0 = 0; p0 < P; p0 += B) {
+          const int nb = P - p0 < B ? P - p0 : B;
+          detail::rows_times_matrix<ExecSpace>(team, nb, Cg, nsh, &gY(p0, 0), nsh, 1, g, Cg, G, Cg);     // G = Y g
+          detail::rows_times_matrix<ExecSpace>(team, nb, Cg, nsh, &gYw(p0, 0), nsh, 1, dU, Cg, dZ, Cg);  // dZ = Yw dU
+          team.team_barrier();
+          detail::rows_times_matrix<ExecSpace>(team, nb, H, Cg, G, Cg, 1, &w1t(t, 0, 0), H, pre, H, &b1(t, 0));
+          detail::rows_times_matrix<ExecSpace>(team, nb, H, Cg, dZ, Cg, 1, &w2(t, 0, 0), H, dpre, H);  // W2^T dZ
+          team.team_barrier();
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nb), [&](int b) {
+            const double* pb = pre + b * H;
+            double* dpb = dpre + b * H;
+            detail::vector_for<ExecSpace>(team, H, [&](int k) { dpb[k] *= detail::silu_derivative(pb[k]); });
           });
           team.team_barrier();
-          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, H), [&](int k) {
-            double v = b1(t, k), dz = 0;
-            for (int cg = 0; cg < Cg; ++cg) {
-              v += w1(t, k, cg) * G[cg];
-              dz += w2(t, cg, k) * dG[cg];
-            }
-            pre[k] = v;
-            dpre[k] = dz * detail::silu_derivative(v);
-          });
+          detail::rows_times_matrix<ExecSpace>(team, nb, Cg, H, dpre, H, 1, &w1(t, 0, 0), Cg, G, Cg);  // dG = W1^T dpre
           team.team_barrier();
-          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, Cg), [&](int cg) {
-            double v = 0;
-            for (int k = 0; k < H; ++k) v += w1(t, k, cg) * dpre[k];
-            for (int s = 0; s < nsh; ++s) dg[s * Cg + cg] += gY(p, s) * v;
-          });
+          detail::rows_times_matrix<ExecSpace>(team, nsh, Cg, nb, &gY(p0, 0), 1, nsh, G, Cg, dg, Cg, nullptr,
+                                               true);  // dg += Y^T dG
           team.team_barrier();
         }
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
-          for (int s = 0; s < nsh; ++s) {
-            const int l = degree(s);
-            double v = 0;
-            for (int cc = 0; cc < C; ++cc) v += msg(t, l, cc, c) * dh(i, s, cc);
-            for (int cg = 0; cg < Cg; ++cg) v += mid(t, l, cg, c) * dg[s * Cg + cg];
-            dM(i, s, c) = v;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
+          const int l = degree(s);
+          double* out_row = &dM(i, s, 0);
+          detail::vector_for<ExecSpace>(team, C, [&](int c) { out_row[c] = 0; });
+          for (int cc = 0; cc < C; ++cc) {
+            const double d = dh(i, s, cc);
+            const double* w = &msg(t, l, cc, 0);
+            detail::vector_for<ExecSpace>(team, C, [&](int c) { out_row[c] += d * w[c]; });
+          }
+          for (int cg = 0; cg < Cg; ++cg) {
+            const double v = dg[s * Cg + cg];
+            const double* w = &mid(t, l, cg, 0);
+            detail::vector_for<ExecSpace>(team, C, [&](int c) { out_row[c] += v * w[c]; });
           }
         });
       });
@@ -713,7 +865,8 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
                                    AtomVirial atom_virial, double virial[6]) {
   // For every edge i -> j of the messages into i: da_j (scattered; j may be a ghost), and the edge
   // gradient g = dE/dr_ij from the harmonics and the radial functions, which gives F_i += g, F_j -= g and
-  // the virial -r_ij (x) g.
+  // the virial -r_ij (x) g. Channels are the vector dimension, as in message(); per-channel partial sums
+  // of dE/dY and dE/dR are reduced over channels once per edge.
   grow(da_, "da", n_all, nsh_, C_);
   Kokkos::deep_copy(Kokkos::subview(da_, std::make_pair(0, n_all), Kokkos::ALL, Kokkos::ALL), 0.0);
   using DaScatter = Kokkos::Experimental::ScatterView<double***, Kokkos::LayoutRight, Device>;
@@ -746,64 +899,87 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
   const int n_nz = t == 0 ? nz_scalar_input_ : static_cast<int>(nz_value_.extent(0));
   const int C = C_, nR = nR_, nshe = nshe_;
   const double inv_avg = inv_avg_;
-  // Per team scratch: per-thread partial sums of dE/dY and dE/dr for one edge.
-  using Scratch = Kokkos::View<double**, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  Kokkos::TeamPolicy<ExecSpace> policy(n_local, Kokkos::AUTO);
-  const int team_size = policy.team_size_recommended(
-      [](const Team&) {}, Kokkos::ParallelForTag());
-  policy = Kokkos::TeamPolicy<ExecSpace>(n_local, team_size);
-  const size_t bytes = Scratch::shmem_size(team_size, nshe + 1);
+  // Per team scratch [.][C]: R and dR/dr (nR rows each), dE/dR (nR), dE/dY (nshe); and the reduced sums.
+  using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  const int scratch_doubles = (3 * nR + nshe) * C + nshe + 1;
   Kokkos::View<double[6], Device> vsum("virial");
   Kokkos::parallel_for(
-      "facet::edge_backward", policy.set_scratch_size(0, Kokkos::PerTeam(bytes)),
+      "facet::edge_backward",
+      detail::team_policy<ExecSpace>(n_local)
+          .set_scratch_size(0, Kokkos::PerTeam(Scratch::shmem_size(scratch_doubles))),
       KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
         auto da_access = da_scatter.access();
         auto f_access = f_scatter.access();
         auto v_access = v_scatter.access();
-        Scratch partial(team.team_scratch(0), team.team_size(), nshe + 1);
+        Scratch buf(team.team_scratch(0), scratch_doubles);
+        double* R = buf.data();
+        double* dR = R + nR * C;
+        double* gR = dR + nR * C;
+        double* gY = gR + nR * C;
+        double* sums = gY + nshe * C;  // [nshe] dE/dY, then dE/dr
         for (int e = offset(i); e < offset(i + 1); ++e) {
           const int j = ej(e);
           const int first = efirst(e);
-          for (int s = 0; s <= nshe; ++s) partial(team.team_rank(), s) = 0;
-          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
-            constexpr int kMaxRadial = 64;
-            double R[kMaxRadial], dR[kMaxRadial], gR[kMaxRadial];
-            for (int k = 0; k < nR; ++k) {
-              double v = 0, dv = 0;
-              for (int b = 0; b < 4; ++b) {
-                v += radial(t, k, first + b, c) * eB(e, b);
-                dv += radial(t, k, first + b, c) * edB(e, b);
-              }
-              R[k] = eu(e) * v * inv_avg;
-              dR[k] = (edu(e) * v + eu(e) * dv) * inv_avg;  // d/dr
-              gR[k] = 0;
-            }
-            for (int n = 0; n < n_nz; ++n) {
-              const double w = value(n) * dM(i, s3(n), c);
-              const double aj = a(j, s1(n), c);
-              const double y = eY(e, s2(n));
-              da_access(j, s1(n), c) += w * y * R[kk(n)];
-              partial(team.team_rank(), s2(n)) += w * R[kk(n)] * aj;
-              gR[kk(n)] += w * y * aj;
-            }
-            double dEdr = 0;
-            for (int k = 0; k < nR; ++k) dEdr += gR[k] * dR[k];
-            partial(team.team_rank(), nshe) += dEdr;
-          });
+          const double u = eu(e) * inv_avg, du = edu(e) * inv_avg;
+          const double B[4] = {eB(e, 0), eB(e, 1), eB(e, 2), eB(e, 3)};
+          const double dB[4] = {edB(e, 0), edB(e, 1), edB(e, 2), edB(e, 3)};
+          for (int k = 0; k < nR; ++k) {
+            const double* w0 = &radial(t, k, first, 0);
+            double* Rk = R + k * C;
+            double* dRk = dR + k * C;
+            double* gRk = gR + k * C;
+            detail::team_vector_for<ExecSpace>(team, C, [&](int c) {
+              const double v = w0[c] * B[0] + w0[C + c] * B[1] + w0[2 * C + c] * B[2] + w0[3 * C + c] * B[3];
+              const double dv = w0[c] * dB[0] + w0[C + c] * dB[1] + w0[2 * C + c] * dB[2] + w0[3 * C + c] * dB[3];
+              Rk[c] = u * v;
+              dRk[c] = du * v + u * dv;  // d/dr
+              gRk[c] = 0;
+            });
+          }
+          for (int s = 0; s < nshe; ++s) {
+            double* gYs = gY + s * C;
+            detail::team_vector_for<ExecSpace>(team, C, [&](int c) { gYs[c] = 0; });
+          }
+          for (int n = 0; n < n_nz; ++n) {
+            const double coef = value(n);
+            const double y = eY(e, s2(n));
+            const double* dMs = &dM(i, s3(n), 0);
+            const double* aj = &a(j, s1(n), 0);
+            const double* Rk = R + kk(n) * C;
+            double* gRk = gR + kk(n) * C;
+            double* gYs = gY + s2(n) * C;
+            const int row = s1(n);
+            detail::team_vector_for<ExecSpace>(team, C, [&](int c) {
+              const double w = coef * dMs[c];
+              da_access(j, row, c) += w * y * Rk[c];
+              gYs[c] += w * Rk[c] * aj[c];
+              gRk[c] += w * y * aj[c];
+            });
+          }
+          // Reduce over channels (each lane summed its own channels so far).
+          for (int s = 0; s < nshe; ++s) {
+            double total = 0;
+            const double* gYs = gY + s * C;
+            Kokkos::parallel_reduce(Kokkos::TeamVectorRange(team, C), [&](int c, double& acc) { acc += gYs[c]; }, total);
+            Kokkos::single(Kokkos::PerTeam(team), [&]() { sums[s] = total; });
+          }
+          double dEdr = 0;
+          Kokkos::parallel_reduce(
+              Kokkos::TeamVectorRange(team, C),
+              [&](int c, double& acc) {
+                for (int k = 0; k < nR; ++k) acc += gR[k * C + c] * dR[k * C + c];
+              },
+              dEdr);
           team.team_barrier();
           Kokkos::single(Kokkos::PerTeam(team), [&]() {
-            double dEdY_sum[3] = {0, 0, 0};
-            double dEdr = 0;
-            for (int th = 0; th < team.team_size(); ++th) {
-              dEdr += partial(th, nshe);
-              for (int s = 0; s < nshe; ++s)
-                for (int k = 0; k < 3; ++k) dEdY_sum[k] += partial(th, s) * edY(e, s, k);
-            }
+            double g[3];
             const double r = er(e);
             const double rv[3] = {ev(e, 0), ev(e, 1), ev(e, 2)};
-            double g[3];
-            for (int k = 0; k < 3; ++k) g[k] = dEdY_sum[k] + dEdr * rv[k] / r;
+            for (int k = 0; k < 3; ++k) {
+              g[k] = dEdr * rv[k] / r;
+              for (int s = 0; s < nshe; ++s) g[k] += sums[s] * edY(e, s, k);
+            }
             for (int k = 0; k < 3; ++k) {
               f_access(i, k) += g[k];
               f_access(j, k) -= g[k];
@@ -817,7 +993,7 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
                 v_access(j, k) += 0.5 * w[k];
               }
           });
-          team.team_barrier();
+          team.team_barrier();  // scratch is reused by the next edge
         }
       });
   Kokkos::Experimental::contribute(da_all, da_scatter);
@@ -836,13 +1012,14 @@ void Engine<Device>::up_backward(int t, int n_local) {
   auto degree = degree_;
   const int C = C_, nsh = nsh_;
   Kokkos::parallel_for(
-      "facet::up_backward", Kokkos::TeamPolicy<ExecSpace>(n_local, Kokkos::AUTO), KOKKOS_LAMBDA(const Team& team) {
+      "facet::up_backward", detail::team_policy<ExecSpace>(n_local), KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
-          for (int s = 0; s < nsh; ++s) {
-            double v = 0;
-            for (int cc = 0; cc < C; ++cc) v += up(t, degree(s), cc, c) * da(i, s, cc);
-            dh(i, s, c) += v;
+        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
+          double* dhs = &dh(i, s, 0);
+          for (int cc = 0; cc < C; ++cc) {
+            const double d = da(i, s, cc);
+            const double* w = &up(t, degree(s), cc, 0);
+            detail::vector_for<ExecSpace>(team, C, [&](int c) { dhs[c] += d * w[c]; });
           }
         });
       });

@@ -1,0 +1,236 @@
+// facet-bench: cost of one model evaluation (energy, forces, virial) per atom, Kokkos engine beside the
+// LibTorch reference, on the same rattled diamond-silicon supercells in one process (docs/benchmarks.md).
+//
+//   facet-bench [--potential FILE | --facet-small] [--cells N ...] [--repeat R] [--threads T] [--no-torch]
+//
+// --facet-small: a random model of the size of Facet-small (2 layers, l <= 2, 64 channels, grid 12x24,
+// r_cut 5 Å); --cells N: N x N x N conventional cells (8 N^3 atoms; several sizes allowed). Ghost atoms
+// are the periodic images within the cutoff, exchanged between layers as LAMMPS does on one rank.
+#include <Kokkos_Core.hpp>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "model/neighbors.hpp"
+#include "torch/model.hpp"
+#include "torch/trainer.hpp"
+
+using namespace facet;
+using Device = Kokkos::Device<Kokkos::DefaultHostExecutionSpace, Kokkos::HostSpace>;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+Structure rattled_diamond(int n, double amplitude, unsigned seed) {
+  const double a = 5.431;
+  const double basis[8][3] = {{0, 0, 0}, {0, .5, .5}, {.5, 0, .5}, {.5, .5, 0},
+                              {.25, .25, .25}, {.25, .75, .75}, {.75, .25, .75}, {.75, .75, .25}};
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0.0, amplitude);
+  Structure s;
+  s.cell = {{{n * a, 0, 0}, {0, n * a, 0}, {0, 0, n * a}}};
+  s.pbc = {true, true, true};
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j)
+      for (int k = 0; k < n; ++k)
+        for (const auto& b : basis) {
+          s.positions.push_back({(i + b[0]) * a + noise(rng), (j + b[1]) * a + noise(rng), (k + b[2]) * a + noise(rng)});
+          s.species.push_back("Si");
+        }
+  return s;
+}
+
+// Local atoms, then one ghost per (atom, periodic image) that some edge reaches, as LAMMPS lays them out.
+struct Ghosted {
+  int n_local = 0, n_all = 0;
+  std::vector<int> owner;
+  Kokkos::View<double* [3], Kokkos::LayoutRight, Device> x;
+  Kokkos::View<int*, Kokkos::LayoutRight, Device> species;
+  Kokkos::View<int**, Kokkos::LayoutRight, Device> list;
+  Kokkos::View<int*, Kokkos::LayoutRight, Device> counts;
+};
+
+struct ListNeighbors {
+  Kokkos::View<int**, Kokkos::LayoutRight, Device> list;
+  Kokkos::View<int*, Kokkos::LayoutRight, Device> counts;
+  KOKKOS_INLINE_FUNCTION int count(int i) const { return counts(i); }
+  KOKKOS_INLINE_FUNCTION int operator()(int i, int jj) const { return list(i, jj); }
+};
+
+Ghosted make_ghosted(const Structure& s, double r_cut) {
+  const NeighborList nl = build_neighbor_list(s, r_cut);
+  Ghosted g;
+  g.n_local = static_cast<int>(s.size());
+  std::vector<std::array<double, 3>> x(s.positions.begin(), s.positions.end());
+  for (int i = 0; i < g.n_local; ++i) g.owner.push_back(i);
+  std::map<std::array<int, 4>, int> ghost_of;
+  std::vector<std::vector<int>> neighbors(g.n_local);
+  for (size_t e = 0; e < nl.size(); ++e) {
+    const auto& n = nl.shift[e];
+    int j = nl.second[e];
+    if (n[0] != 0 || n[1] != 0 || n[2] != 0) {
+      const std::array<int, 4> key{j, n[0], n[1], n[2]};
+      auto it = ghost_of.find(key);
+      if (it == ghost_of.end()) {
+        std::array<double, 3> p = s.positions[j];
+        for (int k = 0; k < 3; ++k) p[k] += n[0] * s.cell[0][k] + n[1] * s.cell[1][k] + n[2] * s.cell[2][k];
+        x.push_back(p);
+        g.owner.push_back(j);
+        it = ghost_of.emplace(key, static_cast<int>(x.size()) - 1).first;
+      }
+      j = it->second;
+    }
+    neighbors[nl.first[e]].push_back(j);
+  }
+  g.n_all = static_cast<int>(x.size());
+  size_t width = 1;
+  for (const auto& v : neighbors) width = std::max(width, v.size());
+  g.x = decltype(g.x)("x", g.n_all);
+  g.species = decltype(g.species)("species", g.n_all);
+  g.list = decltype(g.list)("list", g.n_local, width);
+  g.counts = decltype(g.counts)("counts", g.n_local);
+  for (int i = 0; i < g.n_all; ++i) {
+    for (int k = 0; k < 3; ++k) g.x(i, k) = x[i][k];
+    g.species(i) = 0;
+  }
+  for (int i = 0; i < g.n_local; ++i) {
+    g.counts(i) = static_cast<int>(neighbors[i].size());
+    for (size_t jj = 0; jj < neighbors[i].size(); ++jj) g.list(i, jj) = neighbors[i][jj];
+  }
+  return g;
+}
+
+class OwnerExchange : public GhostExchange<Device> {
+ public:
+  explicit OwnerExchange(const Ghosted& g) : g_(g) {}
+  void forward(Features data) override {
+    const size_t row = data.extent(1) * data.extent(2);
+    for (int j = g_.n_local; j < g_.n_all; ++j)
+      std::copy(&data(g_.owner[j], 0, 0), &data(g_.owner[j], 0, 0) + row, &data(j, 0, 0));
+  }
+  void reverse(Features data) override {
+    const size_t row = data.extent(1) * data.extent(2);
+    for (int j = g_.n_local; j < g_.n_all; ++j)
+      for (size_t m = 0; m < row; ++m) (&data(g_.owner[j], 0, 0))[m] += (&data(j, 0, 0))[m];
+  }
+
+ private:
+  const Ghosted& g_;
+};
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+Potential facet_small_potential() {
+  ModelHyperparameters hp;  // the defaults are Facet-small's size
+  hp.elements = {"Si"};
+  hp.r_cut = 5.0;
+  hp.avg_num_neighbors = 28.0;  // diamond Si within 5 Å: 4 + 12 + 12
+  hp.atomic_energies = {-4.0};
+  FacetModel model(hp, 7);
+  return model->to_potential({{"description", "random model of Facet-small size (benchmark)"}});
+}
+
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(stderr, "facet-bench: %s\nusage: facet-bench [--potential FILE | --facet-small] [--cells N ...] "
+               "[--repeat R] [--threads T] [--no-torch]\n", why.c_str());
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string potential_file;
+  bool facet_small = false, torch_too = true;
+  std::vector<int> cells;
+  int repeat = 3, threads = 1;
+  for (int k = 1; k < argc; ++k) {
+    const std::string a = argv[k];
+    auto value = [&]() -> std::string {
+      if (k + 1 >= argc) usage(a + " needs a value");
+      return argv[++k];
+    };
+    if (a == "--potential") potential_file = value();
+    else if (a == "--facet-small") facet_small = true;
+    else if (a == "--cells") {
+      cells.push_back(std::stoi(value()));
+      while (k + 1 < argc && argv[k + 1][0] != '-') cells.push_back(std::stoi(argv[++k]));
+    } else if (a == "--repeat") repeat = std::stoi(value());
+    else if (a == "--threads") threads = std::stoi(value());
+    else if (a == "--no-torch") torch_too = false;
+    else usage("unknown argument " + a);
+  }
+  if (facet_small == !potential_file.empty()) usage("give either --potential FILE or --facet-small");
+  if (cells.empty()) cells = {3};
+
+#ifdef _OPENMP
+  omp_set_num_threads(threads);  // Kokkos's OpenMP space takes the OpenMP default (one API in Kokkos 3 and 4)
+#endif
+  Kokkos::initialize();
+  set_num_threads(threads);
+  int status = 0;
+  {
+    const Potential potential = facet_small ? facet_small_potential() : read_potential(potential_file);
+    const auto& hp = potential.hyper;
+    if (hp.elements.size() != 1 || hp.elements[0] != "Si") usage("the benchmark structures are silicon: need a Si-only potential");
+    std::printf("# model: %s | r_cut %.2f A, %d layers, l_max %d, %d channels, grid %dx%d (%d ch, %d hidden) | %d thread(s), %s\n",
+                facet_small ? "Facet-small size (random)" : potential_file.c_str(), hp.r_cut, hp.layers, hp.l_max,
+                hp.channels, hp.grid_theta, hp.grid_phi, hp.grid_channels, hp.grid_hidden, threads,
+                Kokkos::DefaultHostExecutionSpace::name());
+    std::printf("# %7s %10s %16s %16s %8s %14s %12s\n", "atoms", "edges/at", "engine ms/atom", "torch ms/atom",
+                "speedup", "engine kB/atom", "|dE|/|E|");
+    Engine<Device> engine(potential);
+    FacetModel model(potential);
+    for (int n : cells) {
+      const Structure s = rattled_diamond(n, 0.07, 11);  // ~0.07 Å: thermal displacements near 300 K
+      const Ghosted g = make_ghosted(s, hp.r_cut);
+      int edges = 0;
+      for (int i = 0; i < g.n_local; ++i) edges += g.counts(i);
+      OwnerExchange exchange(g);
+      const ListNeighbors neighbors{g.list, g.counts};
+      Kokkos::View<double* [3], Kokkos::LayoutRight, Device> f("f", g.n_all);
+      EngineRequest request;  // energy, forces, virial
+      double engine_energy = 0, best_engine = 1e300;
+      for (int r = 0; r <= repeat; ++r) {  // r = 0 warms up (allocations)
+        Kokkos::deep_copy(f, 0.0);
+        const auto t0 = Clock::now();
+        engine_energy = engine.compute(g.n_local, g.n_all, g.x, g.species, neighbors, &exchange, request, f).energy;
+        const double t = seconds_since(t0);
+        if (r > 0) best_engine = std::min(best_engine, t);
+      }
+      double best_torch = NAN, torch_energy = NAN;
+      if (torch_too) {
+        best_torch = 1e300;
+        const Batch batch = make_batch({&s}, hp.elements, hp.r_cut);
+        for (int r = 0; r <= repeat; ++r) {
+          const auto t0 = Clock::now();
+          const Prediction p = model->predict(batch, true, true);
+          torch_energy = p.energy.item<double>();
+          const double t = seconds_since(t0);
+          if (r > 0) best_torch = std::min(best_torch, t);
+        }
+      }
+      const double per_atom = 1e3 / g.n_local;
+      std::printf("  %7d %10.1f %16.4f %16.4f %8.2f %14.1f %12.1e\n", g.n_local, double(edges) / g.n_local,
+                  best_engine * per_atom, best_torch * per_atom, best_torch / best_engine,
+                  engine.workspace_bytes() / 1024.0 / g.n_local, std::abs(engine_energy - torch_energy) / std::abs(torch_energy));
+      std::fflush(stdout);
+      if (torch_too && !(std::abs(engine_energy - torch_energy) <= 1e-10 * std::abs(torch_energy))) {
+        std::fprintf(stderr, "facet-bench: engine and LibTorch energies differ (%.15g vs %.15g)\n", engine_energy, torch_energy);
+        status = 1;
+      }
+    }
+  }
+  Kokkos::finalize();
+  return status;
+}
