@@ -1,17 +1,15 @@
 #include "model/extxyz.hpp"
 
 #include "model/elements.hpp"
+#include "model/text_input.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string_view>
 
 namespace facet {
@@ -36,18 +34,8 @@ std::vector<std::string_view> split(std::string_view s) {
 
 // Locale-independent, and strict: the whole word, finite (no nan, inf or overflow).
 std::optional<double> to_double(std::string_view w) {
-  if (w.size() > 1 && w[0] == '+' && w[1] != '-') w.remove_prefix(1);  // from_chars rejects a '+' sign
   double v = 0;
-  const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
-  if (ec != std::errc() || end != w.data() + w.size() || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-std::optional<long long> to_integer(std::string_view w) {
-  if (w.size() > 1 && w[0] == '+' && w[1] != '-') w.remove_prefix(1);
-  long long v = 0;
-  const auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
-  if (ec != std::errc() || end != w.data() + w.size()) return std::nullopt;
+  if (parse_double(w, v) != NumberStatus::ok || !std::isfinite(v)) return std::nullopt;
   return v;
 }
 
@@ -85,6 +73,8 @@ std::string fmt(double v) {
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 17);
   return std::string(buf, end);
 }
+
+constexpr size_t kMaxColumns = 1000000;
 
 struct Column {
   std::string name;
@@ -129,7 +119,7 @@ class Reader {
     s.line = first + 1;
 
     const auto count_words = split(lines_[first]);
-    const auto count = count_words.size() == 1 ? to_integer(count_words[0]) : std::nullopt;
+    const auto count = count_words.size() == 1 ? parse_integer(count_words[0]) : std::nullopt;
     if (!count || *count < 1)
       fail(first, "expected the atom count of a frame (a positive integer), found " + quote_line(lines_[first]));
     const size_t n = static_cast<size_t>(*count);
@@ -150,7 +140,7 @@ class Reader {
       if (words.size() != width) {
         std::string msg = "expected " + std::to_string(width) + " columns (from Properties), found " + std::to_string(words.size());
         // The usual cause: the frame announces more atoms than it has, and the next frame's count line shows up here.
-        if (words.size() == 1 && to_integer(words[0]))
+        if (words.size() == 1 && parse_integer(words[0]))
           msg += " (a lone integer: does the frame starting at line " + std::to_string(first + 1) + " have fewer than the " +
                  std::to_string(n) + " atoms it announces?)";
         fail(index, msg);
@@ -261,15 +251,20 @@ class Reader {
     if (fields.size() % 3 != 0)
       fail(index, "Properties: expected name:type:count triples, found " + quote_line(value));
     std::vector<Column> columns;
+    size_t width = 0;
     for (size_t f = 0; f < fields.size(); f += 3) {
       Column c{std::string(fields[f]), fields[f + 1].size() == 1 ? fields[f + 1][0] : '?', 0};
       if (c.name.empty()) fail(index, "Properties: a column has no name");
       if (std::string_view("SRIL").find(c.type) == std::string_view::npos)
         fail(index, "Properties: column '" + c.name + "' has type '" + std::string(fields[f + 1]) + "' (expected S, R, I or L)");
-      const auto count = to_integer(fields[f + 2]);
+      const auto count = parse_integer(fields[f + 2]);
       if (!count || *count < 1)
         fail(index, "Properties: column '" + c.name + "' has count '" + std::string(fields[f + 2]) + "' (expected a positive integer)");
       c.count = static_cast<size_t>(*count);
+      // Bounded so that the column offsets cannot wrap around and index past an atom line's words.
+      width += c.count;
+      if (width > kMaxColumns)
+        fail(index, "Properties: the columns add up to more than " + std::to_string(kMaxColumns) + " per atom");
       for (const auto& o : columns)
         if (o.name == c.name) fail(index, "Properties: column '" + c.name + "' appears twice");
       columns.push_back(std::move(c));
@@ -336,8 +331,8 @@ class Reader {
       s.stress = tensor(index, keys_.stress, *stress);
     } else if (virial) {
       const auto w = tensor(index, keys_.virial, *virial);
-      if (!lattice || !(s.volume() > 0))
-        fail(index, keys_.virial + " needs a Lattice with a non-zero volume to give a stress");
+      if (!lattice || !(s.volume() > 0) || !std::isfinite(s.volume()))
+        fail(index, keys_.virial + " needs a Lattice with a finite non-zero volume to give a stress");
       std::array<double, 9> sigma;
       for (size_t k = 0; k < 9; ++k) sigma[k] = -w[k] / s.volume();
       s.stress = sigma;
@@ -364,11 +359,7 @@ std::vector<Structure> parse_extxyz(const std::string& text, const std::string& 
 }
 
 std::vector<Structure> read_extxyz(const std::string& path, const ExtxyzKeys& keys) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ExtxyzError(path + ": cannot open the extended-XYZ file (" + std::strerror(errno) + ")");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_extxyz(text.str(), path, keys);
+  return parse_extxyz(read_whole_file<ExtxyzError>(path, "the extended-XYZ file"), path, keys);
 }
 
 void write_extxyz(std::ostream& out, const Structure& s, const ExtxyzKeys& keys) {

@@ -10,6 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "model/elements.hpp"
+#include "model/text_input.hpp"
+
 namespace facet {
 
 std::vector<CouplingPath> coupling_paths(int l_max, int l_edge) {
@@ -72,6 +75,8 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expected_arrays(const 
 void validate(const ModelHyperparameters& hp) {
   auto fail = [](const std::string& m) { throw PotentialError(m); };
   if (hp.elements.empty()) fail("elements: at least one element is needed");
+  for (const auto& e : hp.elements)
+    if (atomic_number(e) == 0) fail("elements: '" + e + "' is not a chemical element symbol (spelt like 'Si')");
   for (size_t i = 0; i < hp.elements.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (hp.elements[i] == hp.elements[j]) fail("elements: '" + hp.elements[i] + "' appears twice");
@@ -135,7 +140,7 @@ struct Line {
 // Walks the significant lines (not blank, not '#') of a potential file; errors carry file and line.
 class Parser {
  public:
-  Parser(const std::string& text, size_t end, std::string source) : source_(std::move(source)) {
+  Parser(const std::string& text, size_t end, std::string source) : source_(std::move(source)), content_size_(end) {
     size_t pos = 0, number = 0;
     while (pos < end) {
       size_t nl = text.find('\n', pos);
@@ -177,19 +182,25 @@ class Parser {
   }
 
   double number(const Line& l, const std::string& word, const std::string& what) const {
-    errno = 0;
-    char* end = nullptr;
-    const double v = std::strtod(word.c_str(), &end);
-    if (end == word.c_str() || *end != '\0' || errno == ERANGE) fail(l, what + ": '" + word + "' is not a number");
+    double v = 0;
+    switch (parse_double(word, v)) {
+      case NumberStatus::not_a_number: fail(l, what + ": '" + word + "' is not a number");
+      case NumberStatus::out_of_range: fail(l, what + ": value '" + word + "' is out of the range of a double");
+      case NumberStatus::ok: break;
+    }
     if (!std::isfinite(v)) fail(l, what + ": value '" + word + "' is not finite");
     return v;
   }
-  long integer(const Line& l, const std::string& word, const std::string& what) const {
-    errno = 0;
-    char* end = nullptr;
-    const long v = std::strtol(word.c_str(), &end, 10);
-    if (end == word.c_str() || *end != '\0' || errno == ERANGE) fail(l, what + ": '" + word + "' is not an integer");
-    return v;
+  long long integer(const Line& l, const std::string& word, const std::string& what) const {
+    const auto v = parse_integer(word);
+    if (!v) fail(l, what + ": '" + word + "' is not an integer");
+    return *v;
+  }
+  // An int-sized hyperparameter; the range check keeps a huge value from wrapping into a plausible one.
+  int small_integer(const Line& l, const std::string& word, const std::string& what) const {
+    const long long v = integer(l, word, what);
+    if (v < -1000000 || v > 1000000) fail(l, what + ": " + word + " is out of range");
+    return static_cast<int>(v);
   }
   double key_number(const std::string& name) {
     const Line& l = key(name, 1);
@@ -197,15 +208,16 @@ class Parser {
   }
   int key_int(const std::string& name) {
     const Line& l = key(name, 1);
-    const long v = integer(l, l.words[1], name);
-    if (v < -1000000 || v > 1000000) fail(l, name + ": " + l.words[1] + " is out of range");
-    return static_cast<int>(v);
+    return small_integer(l, l.words[1], name);
   }
+  size_t lines_left() const { return lines_.size() - cur_; }
+  // An upper bound on the values the content can hold: each takes a character and a separator.
+  size_t max_values() const { return content_size_ / 2 + 1; }
 
  private:
   std::string source_;
   std::vector<Line> lines_;
-  size_t cur_ = 0, last_line_ = 0;
+  size_t content_size_, cur_ = 0, last_line_ = 0;
 };
 
 std::string shape_str(const std::vector<int64_t>& s) {
@@ -223,12 +235,10 @@ Potential parse_potential(const std::string& text, const std::string& source) {
   if (text.empty()) throw PotentialError(source + ": the file is empty");
   if (magic.size() != 2 || magic[0] != "facet-potential")
     throw PotentialError(source + ":1: not a facet potential file (the first line must be 'facet-potential <version>')");
-  char* end = nullptr;
-  const long version = std::strtol(magic[1].c_str(), &end, 10);
-  if (*end != '\0' || version < 1)
-    throw PotentialError(source + ":1: bad format version '" + magic[1] + "'");
-  if (version > kPotentialFormatVersion)
-    throw PotentialError(source + ": format version " + std::to_string(version) + " is newer than this facet-lammps reads (" +
+  const auto version = parse_integer(magic[1]);
+  if (!version || *version < 1) throw PotentialError(source + ":1: bad format version '" + magic[1] + "'");
+  if (*version > kPotentialFormatVersion)
+    throw PotentialError(source + ": format version " + magic[1] + " is newer than this facet-lammps reads (" +
                          std::to_string(kPotentialFormatVersion) + "): update facet-lammps");
 
   // The checksum line covers every byte before it.
@@ -281,11 +291,13 @@ Potential parse_potential(const std::string& text, const std::string& source) {
   const Line& elements = next_key("elements", -1);
   {
     if (elements.words.size() < 2) in.fail(elements, "'elements' needs a count and the symbols");
-    const long n = in.integer(elements, elements.words[1], "elements");
+    const long long n = in.integer(elements, elements.words[1], "elements");
     if (n < 1 || static_cast<size_t>(n) != elements.words.size() - 2)
       in.fail(elements, "'elements' says " + elements.words[1] + " element(s) but lists " +
                             std::to_string(elements.words.size() - 2));
     hp.elements.assign(elements.words.begin() + 2, elements.words.end());
+    for (const auto& e : hp.elements)
+      if (atomic_number(e) == 0) in.fail(elements, "'" + e + "' is not a chemical element symbol (spelt like 'Si')");
   }
   auto number = [&](const char* k) { skip_meta(); return in.key_number(k); };
   auto integer = [&](const char* k) { skip_meta(); return in.key_int(k); };
@@ -306,8 +318,8 @@ Potential parse_potential(const std::string& text, const std::string& source) {
   hp.grid_hidden = integer("grid_hidden");
   {
     const Line& l = next_key("grid", 2);
-    hp.grid_theta = static_cast<int>(in.integer(l, l.words[1], "grid"));
-    hp.grid_phi = static_cast<int>(in.integer(l, l.words[2], "grid"));
+    hp.grid_theta = in.small_integer(l, l.words[1], "grid");
+    hp.grid_phi = in.small_integer(l, l.words[2], "grid");
   }
   hp.readout_hidden = integer("readout_hidden");
   hp.avg_num_neighbors = number("avg_num_neighbors");
@@ -322,6 +334,11 @@ Potential parse_potential(const std::string& text, const std::string& source) {
     }
   }
   skip_meta();
+  // Each layer has 8 arrays, each starting on its own line: a layer count the rest of the file cannot hold
+  // is refused here, before expected_arrays() lists millions of names.
+  if (static_cast<size_t>(hp.layers) > in.lines_left() / 8)
+    in.fail_truncated("'layers " + std::to_string(hp.layers) + "' needs " + std::to_string(8 * hp.layers + 4) +
+                      " arrays, only " + std::to_string(in.lines_left()) + " lines follow");
 
   for (const auto& [name, shape] : expected_arrays(hp)) {
     if (in.done()) in.fail_truncated("expected array '" + name + "'");
@@ -329,19 +346,24 @@ Potential parse_potential(const std::string& text, const std::string& source) {
     if (head.words[0] != "array" || head.words.size() < 3)
       in.fail(head, "expected 'array " + name + " <rank> <dims>', found '" + head.words[0] + "'");
     if (head.words[1] != name) in.fail(head, "expected array '" + name + "', found '" + head.words[1] + "'");
-    const long rank = in.integer(head, head.words[2], "array rank");
+    const long long rank = in.integer(head, head.words[2], "array rank");
     if (rank < 1 || static_cast<size_t>(rank) != head.words.size() - 3)
       in.fail(head, "array '" + name + "': rank " + head.words[2] + " does not match the " +
                         std::to_string(head.words.size() - 3) + " dimension(s) given");
     Array a;
-    for (long d = 0; d < rank; ++d) a.shape.push_back(in.integer(head, head.words[3 + d], "array dimension"));
+    for (long long d = 0; d < rank; ++d) a.shape.push_back(in.integer(head, head.words[3 + d], "array dimension"));
     if (a.shape != shape)
       in.fail(head, "array '" + name + "' has shape " + shape_str(a.shape) + ", expected " + shape_str(shape));
     const int64_t count = a.size();
-    a.values.reserve(count);
+    // The count follows from the file's hyperparameters: reserve no more than the content can hold, so that
+    // a huge shape ends in a "truncated" error rather than an allocation failure.
+    a.values.reserve(std::min(static_cast<size_t>(count), in.max_values()));
     while (static_cast<int64_t>(a.values.size()) < count) {
       if (in.done()) in.fail_truncated("array '" + name + "' has " + std::to_string(a.values.size()) + " of " + std::to_string(count) + " values");
       const Line& l = in.take();
+      if (l.words[0] == "array" || l.words[0] == "end")
+        in.fail(l, "array '" + name + "' has " + std::to_string(a.values.size()) + " of its " + std::to_string(count) +
+                       " values before '" + l.words[0] + "'");
       if (static_cast<int64_t>(a.values.size() + l.words.size()) > count)
         in.fail(l, "array '" + name + "' has more than its " + std::to_string(count) + " values");
       for (const auto& w : l.words) a.values.push_back(in.number(l, w, "array '" + name + "'"));
@@ -358,11 +380,7 @@ Potential parse_potential(const std::string& text, const std::string& source) {
 }
 
 Potential read_potential(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw PotentialError(path + ": cannot open the potential file (" + std::strerror(errno) + ")");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_potential(text.str(), path);
+  return parse_potential(read_whole_file<PotentialError>(path, "the potential file"), path);
 }
 
 std::string format_potential(const Potential& pot) {

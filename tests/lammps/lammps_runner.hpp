@@ -20,6 +20,7 @@ struct LammpsOptions {
   int mpi_ranks = 1;          // > 1 runs under mpirun
   bool kokkos = false;        // adds -k on t <threads> -sf kk
   int threads = 1;
+  std::string environment;    // VAR=value words put before the command (e.g. LD_PRELOAD for a sanitized plugin)
 };
 
 // One thermo table of a run: column name -> values, one per printed step.
@@ -95,7 +96,7 @@ inline LammpsResult run_lammps(const std::string& input, const LammpsOptions& op
   for (const auto& [name, text] : extra_files) std::ofstream(dir / name) << text;
 
   std::string cmd = "cd " + shell_quote(dir.string()) + " && ";
-  cmd += "OMP_NUM_THREADS=" + std::to_string(opt.threads) + " OMP_PROC_BIND=false ";
+  cmd += "OMP_NUM_THREADS=" + std::to_string(opt.threads) + " OMP_PROC_BIND=false " + opt.environment + " ";
   if (opt.mpi_ranks > 1)
     // Open MPI refuses root unless told (CI and these machines run as root).
     cmd += shell_quote(FACET_MPIEXEC) + (geteuid() == 0 ? " --allow-run-as-root" : "") + " --oversubscribe -np " +

@@ -371,3 +371,46 @@ TEST(ExtxyzWriter, RejectsWhatTheReaderWouldNotGiveBack) {
   rejects([](Structure& s) { s.info["note"] = "a\nb"; }, "newline");
   rejects([](Structure& s) { s.species.clear(), s.positions.clear(); }, "at least one atom");
 }
+
+// Issue 6: more malformed input, each with an error naming the file and the line.
+
+TEST(ExtxyzErrors, HugeOrGarbledAtomCounts) {
+  expect_error("99999999999999999999\n\nH 0 0 0\n", 1, {"atom count", "positive integer"});
+  expect_error(std::string("2\0\n\nH 0 0 0\nH 0 0 1\n", 20), 1, {"atom count"});
+  // A count far beyond the input is a truncated frame, found without allocating for the count.
+  expect_error("1000000000000000000\n\nH 0 0 0\n", 1, {"truncated", "announces 1000000000000000000 atoms", "only 1 follow"});
+}
+
+// Regression (tests/fuzz/regressions/extxyz/column-count-overflow.xyz): column counts whose sum wrapped around
+// size_t made an atom line of 5 words pass the column check, and the reader indexed word 2^63 - 1.
+TEST(ExtxyzErrors, ColumnCountsThatOverflowAreRefused) {
+  expect_error(frame("Properties=a:R:9223372036854775807:species:S:1:b:R:9223372036854775807:pos:R:3:c:R:3"), 2,
+               {"Properties: the columns add up to more than 1000000 per atom"});
+  expect_error(frame("Properties=species:S:1:pos:R:3:tags:I:18446744073709551616"), 2, {"count '18446744073709551616'"});
+  // Wide but sane rows still read.
+  std::string wide = " 0";
+  for (int k = 1; k < 100; ++k) wide += " 0";
+  EXPECT_EQ(error_of(frame("Properties=species:S:1:pos:R:3:extra:R:100", "Si 0 0 0" + wide, "Si 1 1 1" + wide)), "");
+}
+
+TEST(ExtxyzErrors, VirialNeedsAFiniteVolume) {
+  expect_error(frame("Lattice=\"1e200 0 0 0 1e200 0 0 0 1e200\" pbc=\"F F F\" virial=\"1 2 3 4 5 6\""), 2,
+               {"virial needs a Lattice with a finite non-zero volume"});
+}
+
+TEST(ExtxyzErrors, DirectoryIsNotReadAsAnEmptyFile) {
+  const auto dir = std::filesystem::temp_directory_path().string();
+  try {
+    read_extxyz(dir);
+    FAIL() << "no error for a directory (it used to read as a file with no frames)";
+  } catch (const ExtxyzError& e) {
+    EXPECT_EQ(std::string(e.what()), dir + ": is a directory, not the extended-XYZ file");
+  }
+}
+
+TEST(Extxyz, SubnormalAndSignedNumbersRead) {
+  const auto s = parse_extxyz(frame("energy=+1.5", "Si 4.9406564584124654e-324 0 -0", "Si +1 2 3"), "m")[0];
+  EXPECT_EQ(s.positions[0][0], 4.9406564584124654e-324);
+  EXPECT_EQ(s.positions[1][0], 1.0);
+  EXPECT_EQ(*s.energy, 1.5);
+}

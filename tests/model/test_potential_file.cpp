@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "model/potential.hpp"
@@ -63,6 +64,38 @@ std::string error_of(const std::string& text) {
   }
   return "";
 }
+
+// The error of reading `text` from a file on disk, which must name the file.
+std::string file_error_of(const std::string& text) {
+  const auto path = (std::filesystem::temp_directory_path() / "facet-test-bad.facet").string();
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+  std::string msg;
+  try {
+    read_potential(path);
+  } catch (const PotentialError& e) {
+    msg = e.what();
+  }
+  std::filesystem::remove(path);
+  EXPECT_EQ(msg.rfind(path + ":", 0), 0u) << "the message does not start with the file name: " << msg;
+  return msg;
+}
+
+// The smallest model: one element, one channel, one layer, degree 0 (about 1 kB of text).
+Potential minimal_potential() {
+  ModelHyperparameters hp;
+  hp.elements = {"Si"};
+  hp.l_max = hp.l_edge = 0;
+  hp.channels = hp.layers = hp.grid_channels = hp.grid_hidden = hp.readout_hidden = 1;
+  hp.radial_basis = 4;
+  hp.grid_theta = hp.grid_phi = 1;
+  hp.atomic_energies = {-4.1};
+  return random_potential(hp, 11);
+}
+
+bool contains(const std::string& msg, const std::string& fragment) { return msg.find(fragment) != std::string::npos; }
 
 std::string replace_once(std::string text, const std::string& from, const std::string& to) {
   const auto pos = text.find(from);
@@ -204,4 +237,184 @@ TEST(PotentialFile, WriterRefusesInconsistentPotentials) {
   pot = random_potential(small_hyperparameters(), 9);
   pot.hyper.atomic_energies.pop_back();
   EXPECT_THROW(format_potential(pot), PotentialError);
+}
+
+// Issue 6: every kind of bad input gets an error naming the file, the line where there is one, and the cause.
+
+TEST(PotentialFileErrors, EmptyFileOnDisk) {
+  const auto msg = file_error_of("");
+  EXPECT_TRUE(contains(msg, ": the file is empty")) << msg;
+}
+
+TEST(PotentialFileErrors, DirectoryIsNotReadAsAnEmptyFile) {
+  const auto dir = std::filesystem::temp_directory_path().string();
+  try {
+    read_potential(dir);
+    FAIL() << "no error for a directory";
+  } catch (const PotentialError& e) {
+    EXPECT_EQ(std::string(e.what()), dir + ": is a directory, not the potential file");
+  }
+}
+
+// Every prefix of a small valid file, read from disk: an error naming the file and saying "truncated" with the
+// line the content ends after (or "empty" / the magic line for the first bytes), never a potential.
+TEST(PotentialFileErrors, TruncatedFileOnDiskAtEveryByte) {
+  const std::string text = format_potential(minimal_potential());
+  ASSERT_LT(text.size(), 2000u);
+  const size_t first_line = text.find('\n') + 1;
+  for (size_t cut = 0; cut < text.size(); ++cut) {
+    const std::string part = text.substr(0, cut);
+    const std::string msg = file_error_of(part);
+    ASSERT_FALSE(msg.empty()) << "no error for the file cut at byte " << cut;
+    if (cut == 0) {
+      EXPECT_TRUE(contains(msg, "the file is empty")) << msg;
+    } else if (cut < first_line) {
+      // "facet-potent" or "facet-potential " is no magic line; "facet-potential 1" without its newline is.
+      EXPECT_TRUE(contains(msg, ":1: not a facet potential file") || contains(msg, ":1: bad format version") ||
+                  contains(msg, ": truncated: no 'checksum' line"))
+          << "cut at " << cut << ": " << msg;
+    } else {
+      const std::string lines = std::to_string(std::count(part.begin(), part.end(), '\n'));
+      ASSERT_TRUE(contains(msg, ": truncated: no 'checksum' line (the file ends after line " + lines + ")") ||
+                  contains(msg, ": truncated: the checksum line is incomplete"))
+          << "cut at " << cut << ": " << msg;
+    }
+  }
+}
+
+TEST(PotentialFileErrors, BadVersionNamesTheLineAndTheValue) {
+  const std::string good = format_potential(minimal_potential());
+  for (const char* version : {"0", "-1", "1.0", "one", "0x1", "99999999999999999999"}) {
+    const auto msg = error_of(rehash(replace_once(good, "facet-potential 1\n", std::string("facet-potential ") + version + "\n")));
+    EXPECT_EQ(msg, std::string("test.facet:1: bad format version '") + version + "'");
+  }
+  const auto msg = error_of(rehash(replace_once(good, "facet-potential 1\n", "facet-potential 2\n")));
+  EXPECT_EQ(msg, "test.facet: format version 2 is newer than this facet-lammps reads (1): update facet-lammps");
+  // A missing version is no magic line at all.
+  EXPECT_TRUE(contains(error_of(rehash(replace_once(good, "facet-potential 1\n", "facet-potential\n"))),
+                       "test.facet:1: not a facet potential file"));
+}
+
+TEST(PotentialFileErrors, MalformedChecksumLine) {
+  const std::string good = format_potential(minimal_potential());
+  const size_t cs = good.rfind("checksum ");
+  for (const char* line : {"checksum crc32 0123456789abcdef\n", "checksum fnv1a64 0123\n", "checksum fnv1a64\n"}) {
+    const auto msg = error_of(good.substr(0, cs) + line);
+    EXPECT_TRUE(contains(msg, "test.facet: malformed checksum line")) << line << msg;
+  }
+  EXPECT_TRUE(contains(error_of(good + "end\n"), "test.facet: malformed checksum line")) << error_of(good + "end\n");
+  // Text after the checksum line would not be covered by it.
+  const auto msg = error_of(good + "# appended\n");
+  EXPECT_TRUE(contains(msg, "malformed checksum line (expected 'checksum fnv1a64 <16 hex digits>' as the last line)"))
+      << msg;
+}
+
+TEST(PotentialFileErrors, EveryNonFiniteOrUnreadableWeightNamesItsLine) {
+  const std::string good = format_potential(random_potential(small_hyperparameters(), 8));
+  const size_t head = good.find("array layer1.msg");
+  const size_t line_start = good.find('\n', head) + 1;
+  const size_t value_end = good.find_first_of(" \n", line_start);
+  const std::string where = "test.facet:" + std::to_string(std::count(good.begin(), good.begin() + line_start, '\n') + 1) +
+                            ": array 'layer1.msg': ";
+  struct Case {
+    std::string value, cause;
+  };
+  for (const Case& c : std::vector<Case>{{"nan", "value 'nan' is not finite"},
+                                         {"-nan", "value '-nan' is not finite"},
+                                         {"-inf", "value '-inf' is not finite"},
+                                         {"infinity", "value 'infinity' is not finite"},
+                                         {"1e999", "value '1e999' is out of the range of a double"},
+                                         {"0x1p3", "'0x1p3' is not a number"},
+                                         {"1,5", "'1,5' is not a number"},
+                                         {"--1", "'--1' is not a number"}}) {
+    std::string text = good;
+    text.replace(line_start, value_end - line_start, c.value);
+    EXPECT_EQ(error_of(rehash(text)), where + c.cause);
+  }
+}
+
+// Regression (found while fuzzing, tests/fuzz/regressions/potential/subnormal-weight.facet): the strtod-based
+// reader refused subnormal values, which the writer writes, so a trained potential could fail to load.
+TEST(PotentialFile, SubnormalAndSignedValuesReadBack) {
+  Potential pot = minimal_potential();
+  pot.arrays["layer0.up"].values[0] = 4.9406564584124654e-324;
+  pot.arrays["layer0.mid"].values[0] = -2.2250738585072009e-308;
+  EXPECT_TRUE(parse_potential(format_potential(pot), "mem") == pot);
+  const std::string text = rehash(replace_once(format_potential(minimal_potential()), "r_cut 5", "r_cut +5.5"));
+  EXPECT_EQ(parse_potential(text, "mem").hyper.r_cut, 5.5);
+}
+
+TEST(PotentialFileErrors, UnknownElementNamesTheElementsLine) {
+  const std::string good = format_potential(random_potential(small_hyperparameters(), 12));
+  for (const char* bad : {"Xx", "si", "SI", "X", "NULL", "1"}) {
+    const auto msg = error_of(rehash(replace_once(good, "elements 2 Si O", std::string("elements 2 Si ") + bad)));
+    EXPECT_EQ(msg, std::string("test.facet:6: '") + bad + "' is not a chemical element symbol (spelt like 'Si')");
+  }
+  // The writer (and the trainer, through validate) refuses them too.
+  Potential pot = random_potential(small_hyperparameters(), 12);
+  pot.hyper.elements[1] = "Oo";
+  try {
+    format_potential(pot);
+    FAIL() << "no error";
+  } catch (const PotentialError& e) {
+    EXPECT_TRUE(contains(e.what(), "elements: 'Oo' is not a chemical element symbol")) << e.what();
+  }
+}
+
+TEST(PotentialFileErrors, MissingExtraAndShortArraysAreNamed) {
+  const std::string good = format_potential(random_potential(small_hyperparameters(), 13));
+  // An array removed from the middle: the next one is found in its place.
+  const size_t b1 = good.find("array readout.b1"), w2 = good.find("array readout.w2");
+  auto msg = error_of(rehash(good.substr(0, b1) + good.substr(w2)));
+  EXPECT_TRUE(contains(msg, ": expected array 'readout.b1', found 'readout.w2'")) << msg;
+  // The last array removed: 'end' comes where it should be.
+  const size_t end = good.rfind("end\n");
+  msg = error_of(rehash(good.substr(0, w2) + good.substr(end)));
+  EXPECT_TRUE(contains(msg, ": expected 'array readout.w2 <rank> <dims>', found 'end'")) << msg;
+  // One array too many.
+  msg = error_of(rehash(good.substr(0, end) + "array readout.extra 1 1\n0.5\n" + good.substr(end)));
+  EXPECT_TRUE(contains(msg, ": unexpected array 'readout.extra'")) << msg;
+  // An array with a value missing runs into the next header.
+  const size_t b1_values = good.find('\n', b1) + 1;  // the line "<value> <value>"
+  msg = error_of(rehash(good.substr(0, good.find(' ', b1_values)) + good.substr(good.find('\n', b1_values))));
+  EXPECT_TRUE(contains(msg, ": array 'readout.b1' has 1 of its 2 values before 'array'")) << msg;
+  // A value too many.
+  msg = error_of(rehash(replace_once(good, "\nend\n", " 1.5\nend\n")));
+  EXPECT_TRUE(contains(msg, ": array 'readout.w2' has more than its 2 values")) << msg;
+}
+
+TEST(PotentialFileErrors, ArrayHeaderDefects) {
+  const std::string good = format_potential(random_potential(small_hyperparameters(), 14));
+  struct Case {
+    std::string from, to, expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"array layer0.up 3 3 3 3", "array layer0.up 2 3 3 3", "array 'layer0.up': rank 2 does not match the 3 dimension(s) given"},
+           {"array layer0.up 3 3 3 3", "array layer0.up 3 3 3 x", "array dimension: 'x' is not an integer"},
+           {"array layer0.up 3 3 3 3", "array layer0.up", "expected 'array layer0.up <rank> <dims>', found 'array'"},
+           {"array layer0.up 3 3 3 3", "array layer0.up 1 27", "array 'layer0.up' has shape 27, expected 3x3x3"},
+           {"array layer0.up 3 3 3 3", "aray layer0.up 3 3 3 3", "expected 'array layer0.up <rank> <dims>', found 'aray'"},
+       }) {
+    const auto msg = error_of(rehash(replace_once(good, c.from, c.to)));
+    EXPECT_TRUE(contains(msg, c.expected)) << c.to << ": " << msg;
+    EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(msg[std::string("test.facet:").size()]))) << "no line: " << msg;
+  }
+}
+
+// Regressions for hyperparameters that a small file can state but not hold (tests/fuzz/regressions/potential).
+TEST(PotentialFileErrors, OutOfRangeHyperparametersDoNotWrapOrExhaustMemory) {
+  const std::string good = format_potential(minimal_potential());
+  // 2^32 + 1 used to wrap to 1 in a cast to int, and the grid was read as 1 x 1 without a word.
+  auto msg = error_of(rehash(replace_once(good, "grid 1 1", "grid 4294967297 1")));
+  EXPECT_TRUE(contains(msg, "test.facet:17: grid: 4294967297 is out of range")) << msg;
+  msg = error_of(rehash(replace_once(good, "channels 1", "channels 2147483648")));
+  EXPECT_TRUE(contains(msg, "test.facet:10: channels: 2147483648 is out of range")) << msg;
+  // A million layers used to list 8 million array names (about a minute and a GB) before finding the file short.
+  msg = error_of(rehash(replace_once(good, "layers 1", "layers 1000000")));
+  EXPECT_TRUE(contains(msg, "test.facet: truncated: 'layers 1000000' needs 8000004 arrays, only 25 lines follow (the content ends after line 46)")) << msg;
+  // A million channels: the first array wants 10^6 values; the reader used to reserve them all up front.
+  std::string text = replace_once(good, "channels 1\n", "channels 1000000\n");
+  text = replace_once(text, "array embedding 2 1 1\n", "array embedding 2 1 1000000\n");
+  msg = error_of(rehash(text));
+  EXPECT_TRUE(contains(msg, ": array 'embedding' has 1 of its 1000000 values before 'array'")) << msg;
 }
