@@ -154,10 +154,20 @@ void PairFacet::init_style() {
   check_units_and_newton();
   if (!potential_) error->all(FLERR, "pair_style facet: pair_coeff has not been given");
   facet::lammps_compat::request_full_neighbor_list(neighbor, this, instance_me);
+  share_comm_sizes_with_hybrid();
   if (comm->me == 0 && kokkos_initialized_here_)
     utils::logmesg(lmp, "pair_style facet: Kokkos host execution space " +
                             std::string(Kokkos::DefaultHostExecutionSpace::name()) + " with " +
                             std::to_string(Kokkos::DefaultHostExecutionSpace::concurrency()) + " thread(s)\n");
+}
+
+// Comm sizes its buffers from the top-level pair style's comm_forward/comm_reverse. pair_style hybrid
+// copies its sub-styles' sizes when `pair_style hybrid ...` is read, before our pair_coeff has read the
+// potential and set them: raise the hybrid's now (Comm::init runs after the pair styles' init).
+void PairFacet::share_comm_sizes_with_hybrid() {
+  if (force->pair == this) return;
+  force->pair->comm_forward = std::max(force->pair->comm_forward, comm_forward);
+  force->pair->comm_reverse = std::max(force->pair->comm_reverse, comm_reverse);
 }
 
 double PairFacet::init_one(int i, int j) {

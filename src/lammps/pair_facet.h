@@ -39,6 +39,7 @@ class PairFacet : public Pair {
   // per type). Shared with the Kokkos style.
   void read_potential_and_map_types(int narg, char** arg);
   void check_units_and_newton();
+  void share_comm_sizes_with_hybrid();
   // Collective stops for what the engine's checks found on this rank (local indices, -1 for none);
   // they read atom->tag, which must be current on the host.
   void stop_if_coincident(Kokkos::pair<int, int> local_pair);

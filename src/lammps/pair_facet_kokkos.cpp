@@ -80,6 +80,7 @@ void PairFacetKokkos<DeviceType>::init_style() {
                            !std::is_same<DeviceType, LMPDeviceType>::value;
   constexpr bool on_device = std::is_same<DeviceType, LMPDeviceType>::value;
   facet::lammps_compat::request_full_kokkos_neighbor_list(neighbor, this, instance_me, on_host, on_device);
+  share_comm_sizes_with_hybrid();
 }
 
 template <class DeviceType>
