@@ -204,6 +204,15 @@ V upload_vector(const std::string& name, const std::vector<typename V::non_const
   return view;
 }
 
+// v - v is 0 for finite v and NaN for NaN or infinity (the isfinite of Kokkos moved namespaces in 4.0).
+KOKKOS_INLINE_FUNCTION bool finite(double v) { return v - v == 0.0; }
+
+KOKKOS_INLINE_FUNCTION double silu(double x) { return x / (1.0 + exp(-x)); }
+KOKKOS_INLINE_FUNCTION double silu_derivative(double x) {
+  const double s = 1.0 / (1.0 + exp(-x));
+  return s * (1.0 + x * (1.0 - s));
+}
+
 // Teams and channel loops. On host spaces a team is one thread and the channel loops are SIMD loops
 // (Kokkos's vector ranges on the host step by a run-time increment, which defeats the vectoriser); on GPUs
 // they are Kokkos's thread/vector ranges. The same kernel code serves both.
@@ -243,26 +252,72 @@ KOKKOS_FORCEINLINE_FUNCTION void team_vector_for(const Team& team, int n, const 
 }
 
 // Register-blocked small products for the grid MLP: out(r, j) = init + sum_i in(r, i) W[i * ld_w + j] for
-// j < n, R rows at a time, so that every load of W serves R multiply-adds (the plain axpy form is bound by
-// loads and stores). in(r, i) = in[r * in_row + i * in_col]; init is bias[j] if given, else out(r, j)
-// when accumulating, else 0; with `silu_out` the result goes through silu.
+// j < n, R (1 or 4) rows at a time, so that every load of W serves R multiply-adds (the plain axpy form is
+// bound by loads and stores). in(r, i) = in[r * in_row + i * in_col]; init is bias[j] if given, else
+// out(r, j) when accumulating, else 0. On host spaces a micro-kernel keeps R x 8 sums in SIMD registers
+// (GCC does not vectorise the outer j loop of the lane form); on GPUs the lanes take the j.
 template <int R, class ExecSpace, class Team>
 KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix_block(const Team& team, int n, int n_in, const double* in,
                                                          int in_row, int in_col, const double* W, int ld_w,
                                                          double* out, int ld_out, const double* bias,
-                                                         bool accumulate, bool silu_out) {
-  vector_for<ExecSpace>(team, n, [&](int j) {
-    double acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = bias ? bias[j] : accumulate ? out[r * ld_out + j] : 0.0;
-    for (int i = 0; i < n_in; ++i) {
-      const double w = W[i * ld_w + j];
-      for (int r = 0; r < R; ++r) acc[r] += in[r * in_row + i * in_col] * w;
+                                                         bool accumulate) {
+  static_assert(R == 1 || R == 4, "blocks of 1 or 4 rows");
+  if constexpr (runs_on_host<ExecSpace>) {
+    (void)team;
+    constexpr int J = 8;
+    for (int j0 = 0; j0 < n; j0 += J) {
+      double acc[R][J];
+      const int nj = n - j0 < J ? n - j0 : J;
+      for (int r = 0; r < R; ++r)
+        for (int jj = 0; jj < J; ++jj) acc[r][jj] = 0.0;
+      if ((bias || accumulate) && nj == J) {
+        for (int r = 0; r < R; ++r) {
+          const double* init = bias ? bias + j0 : out + r * ld_out + j0;
+#pragma omp simd
+          for (int jj = 0; jj < J; ++jj) acc[r][jj] = init[jj];
+        }
+      } else if (bias || accumulate) {
+        for (int r = 0; r < R; ++r)
+          for (int jj = 0; jj < nj; ++jj) acc[r][jj] = bias ? bias[j0 + jj] : out[r * ld_out + j0 + jj];
+      }
+      if (nj == J) {
+        for (int i = 0; i < n_in; ++i) {
+          const double* w = W + i * ld_w + j0;
+          double x[R];
+          for (int r = 0; r < R; ++r) x[r] = in[r * in_row + i * in_col];
+          for (int r = 0; r < R; ++r)
+#pragma omp simd
+            for (int jj = 0; jj < J; ++jj) acc[r][jj] += x[r] * w[jj];
+        }
+      } else {
+        for (int i = 0; i < n_in; ++i)
+          for (int r = 0; r < R; ++r)
+            for (int jj = 0; jj < nj; ++jj) acc[r][jj] += in[r * in_row + i * in_col] * W[i * ld_w + j0 + jj];
+      }
+      if (nj == J) {  // a fixed count: vector stores (a variable one becomes a slow `rep movs`)
+        for (int r = 0; r < R; ++r)
+#pragma omp simd
+          for (int jj = 0; jj < J; ++jj) out[r * ld_out + j0 + jj] = acc[r][jj];
+      } else {
+        for (int r = 0; r < R; ++r)
+          for (int jj = 0; jj < nj; ++jj) out[r * ld_out + j0 + jj] = acc[r][jj];
+      }
     }
-    for (int r = 0; r < R; ++r) out[r * ld_out + j] = silu_out ? acc[r] / (1.0 + exp(-acc[r])) : acc[r];
-  });
+  } else {
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, n), [&](int j) {
+      double acc[R];
+      for (int r = 0; r < R; ++r) acc[r] = bias ? bias[j] : accumulate ? out[r * ld_out + j] : 0.0;
+      for (int i = 0; i < n_in; ++i) {
+        const double w = W[i * ld_w + j];
+        for (int r = 0; r < R; ++r) acc[r] += in[r * in_row + i * in_col] * w;
+      }
+      for (int r = 0; r < R; ++r) out[r * ld_out + j] = acc[r];
+    });
+  }
 }
 
-// The same for `rows` rows, in groups of four spread over the team's threads.
+// The same for `rows` rows, in groups of four spread over the team's threads; with `silu_out` the results
+// then go through silu (by the lanes that wrote them: no barrier needed).
 template <class ExecSpace, class Team>
 KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, int n, int n_in, const double* in,
                                                    int in_row, int in_col, const double* W, int ld_w, double* out,
@@ -270,14 +325,20 @@ KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, i
                                                    bool silu_out = false) {
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (rows + 3) / 4), [&](int q) {
     const int r0 = 4 * q;
-    if (rows - r0 >= 4) {
+    const int r1 = rows - r0 >= 4 ? r0 + 4 : rows;
+    if (r1 - r0 == 4) {
       rows_times_matrix_block<4, ExecSpace>(team, n, n_in, in + r0 * in_row, in_row, in_col, W, ld_w,
-                                            out + r0 * ld_out, ld_out, bias, accumulate, silu_out);
+                                            out + r0 * ld_out, ld_out, bias, accumulate);
     } else {
-      for (int r = r0; r < rows; ++r)
+      for (int r = r0; r < r1; ++r)
         rows_times_matrix_block<1, ExecSpace>(team, n, n_in, in + r * in_row, in_row, in_col, W, ld_w,
-                                              out + r * ld_out, ld_out, bias, accumulate, silu_out);
+                                              out + r * ld_out, ld_out, bias, accumulate);
     }
+    if (silu_out)
+      for (int r = r0; r < r1; ++r) {
+        double* o = out + r * ld_out;
+        vector_for<ExecSpace>(team, n, [&](int j) { o[j] = silu(o[j]); });
+      }
   });
 }
 
@@ -304,15 +365,6 @@ V transpose_last_two(const V& v) {
     Kokkos::deep_copy(t, ht);
   }
   return t;
-}
-
-// v - v is 0 for finite v and NaN for NaN or infinity (the isfinite of Kokkos moved namespaces in 4.0).
-KOKKOS_INLINE_FUNCTION bool finite(double v) { return v - v == 0.0; }
-
-KOKKOS_INLINE_FUNCTION double silu(double x) { return x / (1.0 + exp(-x)); }
-KOKKOS_INLINE_FUNCTION double silu_derivative(double x) {
-  const double s = 1.0 / (1.0 + exp(-x));
-  return s * (1.0 + x * (1.0 - s));
 }
 
 }  // namespace detail
@@ -654,10 +706,11 @@ void Engine<Device>::node_update(int t, int n_local, int n_all) {
   auto b1 = b1_;
   auto gY = grid_Y_, gYw = grid_Yw_;
   auto degree = degree_;
+  const int L = L_;
   const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
   constexpr int B = kPointBlock;
-  // Per team scratch: g and U [nsh][Cg], a block's G (then Z) [B][Cg] and hidden [B][H], h's update [nsh][C].
-  const int scratch_doubles = 2 * nsh * Cg + B * Cg + B * H + nsh * C;
+  // Per team scratch: g and U [nsh][Cg], a block's G (then Z) [B][Cg] and hidden [B][H].
+  const int scratch_doubles = 2 * nsh * Cg + B * Cg + B * H;
   using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   const size_t bytes = Scratch::shmem_size(scratch_doubles);
   Kokkos::parallel_for(
@@ -670,19 +723,12 @@ void Engine<Device>::node_update(int t, int n_local, int n_all) {
         double* U = g + nsh * Cg;
         double* G = U + nsh * Cg;
         double* hid = G + B * Cg;
-        double* h_new = hid + B * H;
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
-          double* gs = g + s * Cg;
-          detail::vector_for<ExecSpace>(team, Cg, [&](int cg) {
-            gs[cg] = 0;
-            U[s * Cg + cg] = 0;
-          });
-          for (int c = 0; c < C; ++c) {
-            const double m = M(i, s, c);
-            const double* w = &midT(t, degree(s), c, 0);
-            detail::vector_for<ExecSpace>(team, Cg, [&](int cg) { gs[cg] += m * w[cg]; });
-          }
+          detail::vector_for<ExecSpace>(team, Cg, [&](int cg) { U[s * Cg + cg] = 0; });
         });
+        for (int l = 0; l <= L; ++l)  // g = W_mid M, degree by degree
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &M(i, l * l, 0), C, 1, &midT(t, l, 0, 0), Cg,
+                                               g + l * l * Cg, Cg);
         team.team_barrier();
         for (int p0 = 0; p0 < P; p0 += B) {
           const int nb = P - p0 < B ? P - p0 : B;
@@ -698,39 +744,22 @@ void Engine<Device>::node_update(int t, int n_local, int n_all) {
                                                true);  // U += Yw^T Z
           team.team_barrier();
         }
-        // h += W_msg M + W_out U, then a^{t+1} = W_up^{t+1} h
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
-          const int l = degree(s);
-          double* hs = h_new + s * C;
-          detail::vector_for<ExecSpace>(team, C, [&](int c) { hs[c] = h(i, s, c); });
-          for (int cc = 0; cc < C; ++cc) {
-            const double m = M(i, s, cc);
-            const double* w = &msgT(t, l, cc, 0);
-            detail::vector_for<ExecSpace>(team, C, [&](int c) { hs[c] += m * w[c]; });
-          }
-          for (int cg = 0; cg < Cg; ++cg) {
-            const double u = U[s * Cg + cg];
-            const double* w = &outT(t, l, cg, 0);
-            detail::vector_for<ExecSpace>(team, C, [&](int c) { hs[c] += u * w[c]; });
-          }
-          detail::vector_for<ExecSpace>(team, C, [&](int c) { h(i, s, c) = hs[c]; });
-        });
+        // h += W_msg M + W_out U (the same rows go to the same lanes in both: no barrier between), then
+        // a^{t+1} = W_up^{t+1} h.
+        for (int l = 0; l <= L; ++l) {
+          double* hl = &h(i, l * l, 0);
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &M(i, l * l, 0), C, 1, &msgT(t, l, 0, 0), C, hl, C,
+                                               nullptr, true);
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, Cg, U + l * l * Cg, Cg, 1, &outT(t, l, 0, 0), C, hl, C,
+                                               nullptr, true);
+        }
         if (last) return;
         team.team_barrier();
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
-          const int l = degree(s);
-          const double* hs = h_new + s * C;
-          double* as = &a_next(i, s, 0);
-          detail::vector_for<ExecSpace>(team, C, [&](int c) { as[c] = 0; });
-          for (int cc = 0; cc < C; ++cc) {
-            const double v = hs[cc];
-            const double* w = &upT(t + 1, l, cc, 0);
-            detail::vector_for<ExecSpace>(team, C, [&](int c) { as[c] += v * w[c]; });
-          }
-        });
+        for (int l = 0; l <= L; ++l)
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &h(i, l * l, 0), C, 1, &upT(t + 1, l, 0, 0), C,
+                                               &a_next(i, l * l, 0), C);
       });
 }
-
 
 template <class Device>
 double Engine<Device>::readout(int n_local, View<const int*> species, AtomEnergy atom_energy, bool want_atom_energy) {
@@ -783,6 +812,7 @@ void Engine<Device>::node_backward(int t, int n_local) {
   auto b1 = b1_;
   auto gY = grid_Y_, gYw = grid_Yw_;
   auto degree = degree_;
+  const int L = L_;
   const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
   constexpr int B = kPointBlock;
   // Per team scratch: g, dU, dg [nsh][Cg]; a block's G (then dG) and dZ [B][Cg], pre and dpre [B][H].
@@ -803,24 +833,14 @@ void Engine<Device>::node_backward(int t, int n_local) {
         double* pre = dZ + B * Cg;
         double* dpre = pre + B * H;
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
-          const int l = degree(s);
-          double* gs = g + s * Cg;
-          double* dUs = dU + s * Cg;
-          detail::vector_for<ExecSpace>(team, Cg, [&](int cg) {
-            gs[cg] = 0;
-            dUs[cg] = 0;
-            dg[s * Cg + cg] = 0;
-          });
-          for (int c = 0; c < C; ++c) {
-            const double m = M(i, s, c), d = dh(i, s, c);
-            const double* wm = &midT(t, l, c, 0);
-            const double* wo = &out(t, l, c, 0);
-            detail::vector_for<ExecSpace>(team, Cg, [&](int cg) {
-              gs[cg] += m * wm[cg];
-              dUs[cg] += d * wo[cg];
-            });
-          }
+          detail::vector_for<ExecSpace>(team, Cg, [&](int cg) { dg[s * Cg + cg] = 0; });
         });
+        for (int l = 0; l <= L; ++l) {  // g = W_mid M, dU = W_out^T dh, degree by degree
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &M(i, l * l, 0), C, 1, &midT(t, l, 0, 0), Cg,
+                                               g + l * l * Cg, Cg);
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &dh(i, l * l, 0), C, 1, &out(t, l, 0, 0), Cg,
+                                               dU + l * l * Cg, Cg);
+        }
         team.team_barrier();
         for (int p0 = 0; p0 < P; p0 += B) {
           const int nb = P - p0 < B ? P - p0 : B;
@@ -842,21 +862,12 @@ void Engine<Device>::node_backward(int t, int n_local) {
                                                true);  // dg += Y^T dG
           team.team_barrier();
         }
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
-          const int l = degree(s);
-          double* out_row = &dM(i, s, 0);
-          detail::vector_for<ExecSpace>(team, C, [&](int c) { out_row[c] = 0; });
-          for (int cc = 0; cc < C; ++cc) {
-            const double d = dh(i, s, cc);
-            const double* w = &msg(t, l, cc, 0);
-            detail::vector_for<ExecSpace>(team, C, [&](int c) { out_row[c] += d * w[c]; });
-          }
-          for (int cg = 0; cg < Cg; ++cg) {
-            const double v = dg[s * Cg + cg];
-            const double* w = &mid(t, l, cg, 0);
-            detail::vector_for<ExecSpace>(team, C, [&](int c) { out_row[c] += v * w[c]; });
-          }
-        });
+        for (int l = 0; l <= L; ++l) {  // dM = W_msg^T dh + W_mid^T dg
+          double* dMl = &dM(i, l * l, 0);
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &dh(i, l * l, 0), C, 1, &msg(t, l, 0, 0), C, dMl, C);
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, Cg, dg + l * l * Cg, Cg, 1, &mid(t, l, 0, 0), C, dMl,
+                                               C, nullptr, true);
+        }
       });
 }
 
@@ -1010,18 +1021,14 @@ void Engine<Device>::up_backward(int t, int n_local) {
   auto da = da_;
   auto up = up_;
   auto degree = degree_;
-  const int C = C_, nsh = nsh_;
+  const int L = L_;
+  const int C = C_;
   Kokkos::parallel_for(
       "facet::up_backward", detail::team_policy<ExecSpace>(n_local), KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
-          double* dhs = &dh(i, s, 0);
-          for (int cc = 0; cc < C; ++cc) {
-            const double d = da(i, s, cc);
-            const double* w = &up(t, degree(s), cc, 0);
-            detail::vector_for<ExecSpace>(team, C, [&](int c) { dhs[c] += d * w[c]; });
-          }
-        });
+        for (int l = 0; l <= L; ++l)
+          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &da(i, l * l, 0), C, 1, &up(t, l, 0, 0), C,
+                                               &dh(i, l * l, 0), C, nullptr, true);
       });
 }
 
