@@ -16,6 +16,7 @@
 #include <Kokkos_ScatterView.hpp>
 
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -138,9 +139,14 @@ class Engine {
   View<double**> ro_w1_;          // [hr][c]
   View<double*> ro_b1_, ro_w2_, e0_;
   View<int*> degree_;             // [harmonic] -> l
-  View<int*> nz_s1_, nz_s2_, nz_s3_, nz_k_;  // nonzero coupling coefficients, sorted by input degree
-  View<double*> nz_value_;
-  int nz_scalar_input_ = 0;       // nonzeros with l_in = 0 come first: layer 0 needs only those
+  // Nonzero coupling coefficients in groups that share input harmonic, output harmonic and radial function
+  // (they differ in the edge harmonic): per edge a group is one channel loop. Groups with scalar inputs
+  // come first: layer 0 needs only those.
+  View<int*> group_s1_, group_s3_, group_k_, group_first_;  // [group]; first: offsets into the pairs
+  View<int*> pair_s2_;                                        // [nonzero] edge harmonic
+  View<double*> pair_value_;                                  // [nonzero] coefficient
+  int n_groups_ = 0, n_groups_scalar_ = 0;
+  static constexpr int kMaxEdgeHarmonics = 49;  // l_edge <= 6
   View<double**> grid_Y_, grid_Yw_;  // [p][harmonic]: Y_p and w_p Y_p / 4 pi
 
   // Per-call workspaces, grown as needed and kept between calls.
@@ -249,6 +255,20 @@ KOKKOS_FORCEINLINE_FUNCTION void team_vector_for(const Team& team, int n, const 
   } else {
     Kokkos::parallel_for(Kokkos::TeamVectorRange(team, n), f);
   }
+}
+
+// The sum of f(i) for i in [0, n) over all threads and vector lanes of the team (known to all of them).
+template <class ExecSpace, class Team, class F>
+KOKKOS_FORCEINLINE_FUNCTION double team_vector_sum(const Team& team, int n, const F& f) {
+  double total = 0;
+  if constexpr (runs_on_host<ExecSpace>) {
+    (void)team;
+#pragma omp simd reduction(+ : total)
+    for (int i = 0; i < n; ++i) total += f(i);
+  } else {
+    Kokkos::parallel_reduce(Kokkos::TeamVectorRange(team, n), [&](int i, double& acc) { acc += f(i); }, total);
+  }
+  return total;
 }
 
 // Register-blocked small products for the grid MLP: out(r, j) = init + sum_i in(r, i) W[i * ld_w + j] for
@@ -410,10 +430,11 @@ Engine<Device>::Engine(const Potential& pot) : hp_(pot.hyper) {
   for (int l = 0; l <= L_; ++l) degree.insert(degree.end(), 2 * l + 1, l);
   degree_ = detail::upload_vector<View<int*>>("degree", degree);
 
-  // Nonzero coupling coefficients of every path as (input harmonic, edge harmonic, output harmonic, radial
-  // index, value); paths are ordered by l_in, so those with scalar inputs come first.
-  std::vector<int> s1, s2, s3, k;
-  std::vector<double> value;
+  // Nonzero coupling coefficients of every path, grouped by (input harmonic, output harmonic) within the path
+  // (so by radial function too); paths are ordered by l_in, so groups with scalar inputs come first.
+  if (nshe_ > kMaxEdgeHarmonics) throw std::invalid_argument("facet engine: l_edge above 6 is not supported");
+  std::vector<int> g_s1, g_s3, g_k, g_first{0}, p_s2;
+  std::vector<double> p_value;
   const auto paths = coupling_paths(L_, Le_);
   for (size_t p = 0; p < paths.size(); ++p) {
     const auto& path = paths[p];
@@ -422,23 +443,28 @@ Engine<Device>::Engine(const Potential& pot) : hp_(pot.hyper) {
                                  : clebsch_gordan(path.l_in, path.l_edge, path.l_out);
     const int radial = hp_.tensor_product == TensorProduct::gaunt ? path.l_edge : static_cast<int>(p);
     for (int i1 = 0; i1 < 2 * path.l_in + 1; ++i1)
-      for (int i2 = 0; i2 < 2 * path.l_edge + 1; ++i2)
-        for (int i3 = 0; i3 < 2 * path.l_out + 1; ++i3) {
+      for (int i3 = 0; i3 < 2 * path.l_out + 1; ++i3) {
+        for (int i2 = 0; i2 < 2 * path.l_edge + 1; ++i2) {
           const double v = T(i1, i2, i3);
           if (std::abs(v) < 1e-15) continue;
-          s1.push_back(path.l_in * path.l_in + i1);
-          s2.push_back(path.l_edge * path.l_edge + i2);
-          s3.push_back(path.l_out * path.l_out + i3);
-          k.push_back(radial);
-          value.push_back(v);
-          if (path.l_in == 0) nz_scalar_input_ = static_cast<int>(value.size());
+          p_s2.push_back(path.l_edge * path.l_edge + i2);
+          p_value.push_back(v);
         }
+        if (static_cast<int>(p_s2.size()) == g_first.back()) continue;  // no nonzero for this (i1, i3)
+        g_s1.push_back(path.l_in * path.l_in + i1);
+        g_s3.push_back(path.l_out * path.l_out + i3);
+        g_k.push_back(radial);
+        g_first.push_back(static_cast<int>(p_s2.size()));
+        if (path.l_in == 0) n_groups_scalar_ = static_cast<int>(g_s1.size());
+      }
   }
-  nz_s1_ = detail::upload_vector<View<int*>>("nz_s1", s1);
-  nz_s2_ = detail::upload_vector<View<int*>>("nz_s2", s2);
-  nz_s3_ = detail::upload_vector<View<int*>>("nz_s3", s3);
-  nz_k_ = detail::upload_vector<View<int*>>("nz_k", k);
-  nz_value_ = detail::upload_vector<View<double*>>("nz_value", value);
+  n_groups_ = static_cast<int>(g_s1.size());
+  group_s1_ = detail::upload_vector<View<int*>>("group_s1", g_s1);
+  group_s3_ = detail::upload_vector<View<int*>>("group_s3", g_s3);
+  group_k_ = detail::upload_vector<View<int*>>("group_k", g_k);
+  group_first_ = detail::upload_vector<View<int*>>("group_first", g_first);
+  pair_s2_ = detail::upload_vector<View<int*>>("pair_s2", p_s2);
+  pair_value_ = detail::upload_vector<View<double*>>("pair_value", p_value);
 
   const S2Grid grid = make_s2_grid(L_, {hp_.grid_theta, hp_.grid_phi});
   grid_Y_ = View<double**>("grid_Y", P_, nsh_);
@@ -647,9 +673,10 @@ void Engine<Device>::message(int t, int n_local) {
   auto eu = edge_u_;
   auto eY = edge_Y_;
   auto radial = radial_;
-  auto s1 = nz_s1_, s2 = nz_s2_, s3 = nz_s3_, kk = nz_k_;
-  auto value = nz_value_;
-  const int n_nz = t == 0 ? nz_scalar_input_ : static_cast<int>(nz_value_.extent(0));
+  auto gs1 = group_s1_, gs3 = group_s3_, gk = group_k_, gfirst = group_first_;
+  auto ps2 = pair_s2_;
+  auto pvalue = pair_value_;
+  const int n_groups = t == 0 ? n_groups_scalar_ : n_groups_;
   const int C = C_, nsh = nsh_, nR = nR_;
   const double inv_avg = inv_avg_;
   using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
@@ -678,11 +705,12 @@ void Engine<Device>::message(int t, int n_local) {
               Rk[c] = scale * (w0[c] * B0 + w0[C + c] * B1 + w0[2 * C + c] * B2 + w0[3 * C + c] * B3);
             });
           }
-          for (int n = 0; n < n_nz; ++n) {
-            const double coef = value(n) * eY(e, s2(n));
-            const double* Rk = R + kk(n) * C;
-            const double* aj = &a(j, s1(n), 0);
-            double* Ms = &M(i, s3(n), 0);
+          for (int q = 0; q < n_groups; ++q) {
+            double coef = 0;
+            for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
+            const double* Rk = R + gk(q) * C;
+            const double* aj = &a(j, gs1(q), 0);
+            double* Ms = &M(i, gs3(q), 0);
             detail::team_vector_for<ExecSpace>(team, C, [&](int c) { Ms[c] += coef * Rk[c] * aj[c]; });
           }
         }
@@ -876,8 +904,8 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
                                    AtomVirial atom_virial, double virial[6]) {
   // For every edge i -> j of the messages into i: da_j (scattered; j may be a ghost), and the edge
   // gradient g = dE/dr_ij from the harmonics and the radial functions, which gives F_i += g, F_j -= g and
-  // the virial -r_ij (x) g. Channels are the vector dimension, as in message(); per-channel partial sums
-  // of dE/dY and dE/dR are reduced over channels once per edge.
+  // the virial -r_ij (x) g. Channels are the vector dimension, as in message(); dE/dY of an edge comes from
+  // one channel sum per coupling group.
   grow(da_, "da", n_all, nsh_, C_);
   Kokkos::deep_copy(Kokkos::subview(da_, std::make_pair(0, n_all), Kokkos::ALL, Kokkos::ALL), 0.0);
   using DaScatter = Kokkos::Experimental::ScatterView<double***, Kokkos::LayoutRight, Device>;
@@ -905,14 +933,15 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
   auto eY = edge_Y_;
   auto edY = edge_dY_;
   auto radial = radial_;
-  auto s1 = nz_s1_, s2 = nz_s2_, s3 = nz_s3_, kk = nz_k_;
-  auto value = nz_value_;
-  const int n_nz = t == 0 ? nz_scalar_input_ : static_cast<int>(nz_value_.extent(0));
+  auto gs1 = group_s1_, gs3 = group_s3_, gk = group_k_, gfirst = group_first_;
+  auto ps2 = pair_s2_;
+  auto pvalue = pair_value_;
+  const int n_groups = t == 0 ? n_groups_scalar_ : n_groups_;
   const int C = C_, nR = nR_, nshe = nshe_;
   const double inv_avg = inv_avg_;
-  // Per team scratch [.][C]: R and dR/dr (nR rows each), dE/dR (nR), dE/dY (nshe); and the reduced sums.
+  // Per team scratch [.][C]: R, dR/dr and dE/dR (nR rows each).
   using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  const int scratch_doubles = (3 * nR + nshe) * C + nshe + 1;
+  const int scratch_doubles = 3 * nR * C;
   Kokkos::View<double[6], Device> vsum("virial");
   Kokkos::parallel_for(
       "facet::edge_backward",
@@ -927,8 +956,6 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
         double* R = buf.data();
         double* dR = R + nR * C;
         double* gR = dR + nR * C;
-        double* gY = gR + nR * C;
-        double* sums = gY + nshe * C;  // [nshe] dE/dY, then dE/dr
         for (int e = offset(i); e < offset(i + 1); ++e) {
           const int j = ej(e);
           const int first = efirst(e);
@@ -948,40 +975,30 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
               gRk[c] = 0;
             });
           }
-          for (int s = 0; s < nshe; ++s) {
-            double* gYs = gY + s * C;
-            detail::team_vector_for<ExecSpace>(team, C, [&](int c) { gYs[c] = 0; });
-          }
-          for (int n = 0; n < n_nz; ++n) {
-            const double coef = value(n);
-            const double y = eY(e, s2(n));
-            const double* dMs = &dM(i, s3(n), 0);
-            const double* aj = &a(j, s1(n), 0);
-            const double* Rk = R + kk(n) * C;
-            double* gRk = gR + kk(n) * C;
-            double* gYs = gY + s2(n) * C;
-            const int row = s1(n);
-            detail::team_vector_for<ExecSpace>(team, C, [&](int c) {
-              const double w = coef * dMs[c];
-              da_access(j, row, c) += w * y * Rk[c];
-              gYs[c] += w * Rk[c] * aj[c];
-              gRk[c] += w * y * aj[c];
+          // Per group: da_j, dE/dR per channel, and dE/dY through the channel sum T of dM R a_j.
+          double dEdY[kMaxEdgeHarmonics];
+          for (int s = 0; s < nshe; ++s) dEdY[s] = 0;
+          for (int q = 0; q < n_groups; ++q) {
+            double coef = 0;
+            for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
+            const double* dMs = &dM(i, gs3(q), 0);
+            const double* aj = &a(j, gs1(q), 0);
+            const double* Rk = R + gk(q) * C;
+            double* gRk = gR + gk(q) * C;
+            const int row = gs1(q);
+            const double T = detail::team_vector_sum<ExecSpace>(team, C, [&](int c) {
+              const double w = dMs[c];
+              da_access(j, row, c) += w * coef * Rk[c];
+              gRk[c] += w * coef * aj[c];
+              return w * Rk[c] * aj[c];
             });
+            for (int n = gfirst(q); n < gfirst(q + 1); ++n) dEdY[ps2(n)] += pvalue(n) * T;
           }
-          // Reduce over channels (each lane summed its own channels so far).
-          for (int s = 0; s < nshe; ++s) {
-            double total = 0;
-            const double* gYs = gY + s * C;
-            Kokkos::parallel_reduce(Kokkos::TeamVectorRange(team, C), [&](int c, double& acc) { acc += gYs[c]; }, total);
-            Kokkos::single(Kokkos::PerTeam(team), [&]() { sums[s] = total; });
-          }
-          double dEdr = 0;
-          Kokkos::parallel_reduce(
-              Kokkos::TeamVectorRange(team, C),
-              [&](int c, double& acc) {
-                for (int k = 0; k < nR; ++k) acc += gR[k * C + c] * dR[k * C + c];
-              },
-              dEdr);
+          const double dEdr = detail::team_vector_sum<ExecSpace>(team, C, [&](int c) {
+            double v = 0;
+            for (int k = 0; k < nR; ++k) v += gR[k * C + c] * dR[k * C + c];
+            return v;
+          });
           team.team_barrier();
           Kokkos::single(Kokkos::PerTeam(team), [&]() {
             double g[3];
@@ -989,7 +1006,7 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
             const double rv[3] = {ev(e, 0), ev(e, 1), ev(e, 2)};
             for (int k = 0; k < 3; ++k) {
               g[k] = dEdr * rv[k] / r;
-              for (int s = 0; s < nshe; ++s) g[k] += sums[s] * edY(e, s, k);
+              for (int s = 0; s < nshe; ++s) g[k] += dEdY[s] * edY(e, s, k);
             }
             for (int k = 0; k < 3; ++k) {
               f_access(i, k) += g[k];
