@@ -41,11 +41,12 @@ def engine_vs_torch(args):
                         env=dict(os.environ, OMP_PROC_BIND='false'))
         lines = out.strip().splitlines()
         print('`' + lines[0].lstrip('# ') + '`\n')
-        print('| atoms | edges/atom | engine ms/atom | LibTorch ms/atom | engine speed-up | engine workspace kB/atom | energy difference |')
-        print('|---|---|---|---|---|---|---|')
+        print('| atoms | edges/atom | engine ms/atom | LibTorch ms/atom | engine speed-up | engine CPU ms/atom | '
+              'LibTorch CPU ms/atom | engine workspace kB/atom | energy difference (relative) |')
+        print('|---|---|---|---|---|---|---|---|---|')
         for line in lines[2:]:
             w = line.split()
-            print(f'| {w[0]} | {w[1]} | {w[2]} | {w[3]} | {w[4]}x | {w[5]} | {w[6]} |')
+            print(f'| {w[0]} | {w[1]} | {w[2]} | {w[3]} | {w[4]}x | {w[5]} | {w[6]} | {w[7]} | {w[8]} |')
         print()
         sys.stdout.flush()
 
@@ -68,16 +69,14 @@ def lammps_md(args):
             cmd = [lmp, '-in', 'bench/in.bench', '-log', 'none', '-var', 'cells', str(cells), '-var', 'steps',
                    str(steps), '-var', 'style', 'sw' if style == 'sw' else 'facet',
                    '-var', 'potential', sw if style == 'sw' else 'potentials/Si-SW-demo.facet']
-            if style == 'facet/kk':
+            if style in ('facet/kk', 'sw'):  # sw/kk: LAMMPS's own Kokkos style on the same threads
                 cmd += ['-k', 'on', 't', str(args.threads), '-sf', 'kk']
-            elif style == 'sw':
-                cmd += ['-sf', 'omp', '-pk', 'omp', str(args.threads)]
             out, rss, _ = run(cmd, env)
             loops = re.findall(r'Loop time of ([0-9.e+-]+) on \d+ procs for (\d+) steps with (\d+) atoms', out)
             loop, n_steps, n_atoms = float(loops[-1][0]), int(loops[-1][1]), int(loops[-1][2])
-            mem = re.findall(r'Per MPI rank memory allocated \(min/avg/max\) = [0-9.]+ \| ([0-9.]+) \|', out)
+            mem = re.findall(r'Per MPI rank memory allocat(?:ed|ion) \(min/avg/max\) = [0-9.]+ \| ([0-9.]+) \|', out)
             rate = n_atoms * n_steps / loop
-            print(f'| {n_atoms} | {style}{" (omp)" if style == "sw" else ""} | {n_steps} | {loop:.3g} | {rate:.4g} | '
+            print(f'| {n_atoms} | {"sw/kk" if style == "sw" else style} | {n_steps} | {loop:.3g} | {rate:.4g} | '
                   f'{1e6 / rate * args.threads:.4g} | {mem[-1] if mem else "?"} | {rss / 1024 / n_atoms:.2f} |')
             sys.stdout.flush()
     print()
