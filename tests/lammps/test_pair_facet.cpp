@@ -316,3 +316,22 @@ TEST(PairFacet, BadInputGetsAClearError) {
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.screen.find("checksum mismatch"), std::string::npos) << run.screen;
 }
+
+TEST(PairFacet, NonFiniteResultsStopTheRun) {
+  // A potential whose readout overflows (finite weights, infinite energy): the run stops naming the
+  // step, in the plain and the Kokkos style, instead of handing infinities to the integrator.
+  const auto& fx = fixture();
+  Potential overflowing = fx.potential;
+  for (const char* name : {"readout.b1", "readout.w2"})
+    for (double& v : overflowing.arrays.at(name).values) v = 1e200;
+  auto files = fx.files;
+  files["model.facet"] = format_potential(overflowing);
+  for (bool kokkos : {false, true}) {
+    LammpsOptions opt;
+    opt.kokkos = kokkos;
+    const auto run = run_lammps(input_script(), opt, files);
+    EXPECT_NE(run.exit_code, 0) << run.screen;
+    EXPECT_NE((run.log + run.screen).find("pair_style facet: non-finite energy at step 0"), std::string::npos)
+        << (kokkos ? "facet/kk" : "facet") << "\n" << run.screen;
+  }
+}
