@@ -112,6 +112,12 @@ if(FACET_LAMMPS_HAS_KOKKOS)
   if(kokkos_base_h MATCHES "unpack_forward_comm_kokkos\\(int, *int, *DAT::tdual_double_1d")
     target_compile_definitions(facet_lammps_interface INTERFACE FACET_LAMMPS_KOKKOS_DOUBLE_BUFFER)
   endif()
+  # The same release (single/mixed precision KOKKOS) replaced the per-atom energy/virial dual views
+  # (tdual_efloat_1d, tdual_virial_array) by TransformViews (ttransform_kkacc_1d, ttransform_kkacc_1d_6).
+  file(READ "${LAMMPS_SOURCE_DIR}/KOKKOS/kokkos_type.h" kokkos_type_h)
+  if(kokkos_type_h MATCHES "ttransform_kkacc_1d_6;")
+    target_compile_definitions(facet_lammps_interface INTERFACE FACET_LAMMPS_KOKKOS_TRANSFORM_VIEW)
+  endif()
   message(STATUS "facet-lammps: LAMMPS ${LAMMPS_BUILD_DIR} with KOKKOS (Kokkos ${Kokkos_VERSION}, devices: ${Kokkos_DEVICES})")
 else()
   message(STATUS "facet-lammps: LAMMPS ${LAMMPS_BUILD_DIR} without KOKKOS: only the plain pair style is built")

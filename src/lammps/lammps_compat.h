@@ -1,7 +1,10 @@
 // The few LAMMPS API calls that differ between the 29 Sep 2021 release and current LAMMPS (docs in
 // shared design notes §2), in one place. FACET_LAMMPS_NEIGHCONST and FACET_LAMMPS_COMM_PAIR are set by
-// cmake/FacetLAMMPS.cmake after probing the LAMMPS headers.
+// cmake/FacetLAMMPS.cmake after probing the LAMMPS headers; docs/engine.md ("Compatibility") lists them all.
 #pragma once
+
+#include <type_traits>
+#include <utility>
 
 #include "comm.h"
 #include "neigh_request.h"
@@ -40,6 +43,22 @@ inline void request_full_kokkos_neighbor_list(LAMMPS_NS::Neighbor* neighbor, LAM
   request->kokkos_host = on_host;
   request->kokkos_device = on_device;
 #endif
+}
+
+// Whether the user asked for pair forward communication on the host ("comm/pair/forward host"):
+// KokkosLMP::forward_pair_comm_classic, renamed forward_pair_comm_legacy in LAMMPS 10 Sep 2025.
+template <class KokkosLMP, class = void>
+struct HasForwardPairCommLegacy : std::false_type {};
+template <class KokkosLMP>
+struct HasForwardPairCommLegacy<KokkosLMP, std::void_t<decltype(std::declval<KokkosLMP&>().forward_pair_comm_legacy)>>
+    : std::true_type {};
+
+template <class KokkosLMP>
+bool forward_pair_comm_on_host(const KokkosLMP& kokkos) {
+  if constexpr (HasForwardPairCommLegacy<KokkosLMP>::value)
+    return kokkos.forward_pair_comm_legacy != 0;
+  else
+    return kokkos.forward_pair_comm_classic != 0;
 }
 #endif
 

@@ -155,11 +155,11 @@ void PairFacetKokkos<DeviceType>::compute(int eflag, int vflag) {
     for (int k = 0; k < 6; ++k) virial[k] += result.virial[k];
   if (eflag_atom) {
     k_eatom.template modify<DeviceType>();
-    k_eatom.template sync<LMPHostType>();
+    k_eatom.sync_host();  // to `eatom` (a TransformView's legacy host copy in LAMMPS 10 Sep 2025 and later)
   }
   if (vflag_atom) {
     k_vatom.template modify<DeviceType>();
-    k_vatom.template sync<LMPHostType>();
+    k_vatom.sync_host();
   }
 }
 
@@ -187,7 +187,8 @@ void PairFacetKokkos<DeviceType>::features_from_host(DeviceFeatures data) {
 template <class DeviceType>
 void PairFacetKokkos<DeviceType>::exchange_forward(DeviceFeatures data) {
   // CommKokkos packs on the device for device styles unless the user asked for host pair communication.
-  if (execution_space == Host || lmp->kokkos->forward_pair_comm_classic) {
+  // Host styles are Host (29Sep2021) or HostKK (10Sep2025 and later): only Device styles pack on the device.
+  if (execution_space != LAMMPS_NS::Device || facet::lammps_compat::forward_pair_comm_on_host(*lmp->kokkos)) {
     features_to_host(data);
     facet::lammps_compat::forward_comm(comm, this);
     features_from_host(data);

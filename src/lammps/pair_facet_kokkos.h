@@ -17,11 +17,20 @@ using FacetCommBuffer = DAT::tdual_double_1d;  // LAMMPS 10 Sep 2025 and later
 #else
 using FacetCommBuffer = DAT::tdual_xfloat_1d;
 #endif
+#ifdef FACET_LAMMPS_KOKKOS_TRANSFORM_VIEW
+// LAMMPS 10 Sep 2025 and later (KOKKOS single/mixed precision): per-atom accumulators are TransformViews.
+using FacetAtomEnergyDual = DAT::ttransform_kkacc_1d;
+using FacetAtomVirialDual = DAT::ttransform_kkacc_1d_6;
+#else
+using FacetAtomEnergyDual = DAT::tdual_efloat_1d;
+using FacetAtomVirialDual = DAT::tdual_virial_array;
+#endif
 
 template <class DeviceType>
 class PairFacetKokkos : public PairFacet, public KokkosBase {
  public:
-  using MemorySpace = typename ArrayTypes<DeviceType>::t_x_array::memory_space;
+  // The memory space of the style's LAMMPS arrays (t_x_array is gone from LAMMPS 10 Sep 2025; t_int_1d is in all).
+  using MemorySpace = typename ArrayTypes<DeviceType>::t_int_1d::memory_space;
   using Device = Kokkos::Device<DeviceType, MemorySpace>;
   using Engine = facet::Engine<Device>;
   using DeviceFeatures = typename facet::GhostExchange<Device>::Features;
@@ -63,8 +72,8 @@ class PairFacetKokkos : public PairFacet, public KokkosBase {
   Kokkos::View<int*, Device> d_type_species_;  // [type] species index or -1
   Kokkos::View<int*, Device> d_species_;       // [atom]
   Kokkos::View<int*, Device> d_in_list_;       // [local atom] 1 if it has a neighbour list
-  DAT::tdual_efloat_1d k_eatom;
-  DAT::tdual_virial_array k_vatom;
+  FacetAtomEnergyDual k_eatom;
+  FacetAtomVirialDual k_vatom;
 };
 
 }  // namespace LAMMPS_NS
