@@ -6,6 +6,8 @@
 // --facet-small: a random model of the size of Facet-small (2 layers, l <= 2, 64 channels, grid 12x24,
 // r_cut 5 Å); --cells N: N x N x N conventional cells (8 N^3 atoms; several sizes allowed). Ghost atoms
 // are the periodic images within the cutoff, exchanged between layers as LAMMPS does on one rank.
+// The engine runs in double and in mixed precision (Engine<Device, float>): the mixed columns give its time
+// and its energy and force differences from double on the same structure.
 #include <Kokkos_Core.hpp>
 #ifdef _OPENMP
 #include <omp.h>
@@ -130,6 +132,16 @@ class OwnerExchange : public GhostExchange<Device> {
   const Ghosted& g_;
 };
 
+struct Timing {
+  double wall = 1e300, cpu = 1e300;  // best of the timed calls, seconds
+  double energy = 0;
+  std::vector<double> forces;  // summed onto owners, 3 per local atom
+};
+
+// Best of `repeat` timed calls (wall and CPU time); call 0 warms up (allocations).
+template <class EngineType>
+Timing time_engine(EngineType& engine, const Ghosted& g, int repeat);
+
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // CPU time of the process (all threads): on a shared machine it is a steadier measure than wall time.
@@ -137,6 +149,26 @@ double cpu_seconds() {
   timespec t;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+template <class EngineType>
+Timing time_engine(EngineType& engine, const Ghosted& g, int repeat) {
+  OwnerExchange exchange(g);
+  const ListNeighbors neighbors{g.list, g.counts};
+  Kokkos::View<double* [3], Kokkos::LayoutRight, Device> f("f", g.n_all);
+  EngineRequest request;  // energy, forces, virial
+  Timing t;
+  for (int r = 0; r <= repeat; ++r) {
+    Kokkos::deep_copy(f, 0.0);
+    const auto t0 = Clock::now();
+    const double c0 = cpu_seconds();
+    t.energy = engine.compute(g.n_local, g.n_all, g.x, g.species, neighbors, &exchange, request, f).energy;
+    if (r > 0) t.wall = std::min(t.wall, seconds_since(t0)), t.cpu = std::min(t.cpu, cpu_seconds() - c0);
+  }
+  t.forces.assign(3 * g.n_local, 0.0);
+  for (int j = 0; j < g.n_all; ++j)
+    for (int k = 0; k < 3; ++k) t.forces[3 * g.owner[j] + k] += f(j, k);
+  return t;
 }
 
 Potential facet_small_potential() {
@@ -195,27 +227,25 @@ int main(int argc, char** argv) {
                 facet_small ? "Facet-small size (random)" : potential_file.c_str(), hp.r_cut, hp.layers, hp.l_max,
                 hp.channels, hp.grid_theta, hp.grid_phi, hp.grid_channels, hp.grid_hidden, threads,
                 Kokkos::DefaultHostExecutionSpace::name());
-    std::printf("# %7s %10s %16s %16s %8s %12s %12s %14s %12s\n", "atoms", "edges/at", "engine ms/atom", "torch ms/atom",
-                "speedup", "engine cpu", "torch cpu", "engine kB/atom", "|dE|/|E|");
-    Engine<Device> engine(potential);
+    std::printf("# %7s %10s %16s %16s %8s %12s %12s %14s %12s | %12s %10s %10s %12s %12s %12s\n", "atoms", "edges/at",
+                "engine ms/atom", "torch ms/atom", "speedup", "engine cpu", "torch cpu", "engine kB/atom", "|dE|/|E|",
+                "mixed ms/at", "mixed cpu", "x double", "dE meV/at", "dF rms meV/A", "dF max meV/A");
+    Engine<Device, double> engine(potential);
+    Engine<Device, float> mixed(potential);
     FacetModel model(potential);
     for (int n : cells) {
       const Structure s = rattled_diamond(n, 0.07, 11);  // ~0.07 Å: thermal displacements near 300 K
       const Ghosted g = make_ghosted(s, hp.r_cut);
       int edges = 0;
       for (int i = 0; i < g.n_local; ++i) edges += g.counts(i);
-      OwnerExchange exchange(g);
-      const ListNeighbors neighbors{g.list, g.counts};
-      Kokkos::View<double* [3], Kokkos::LayoutRight, Device> f("f", g.n_all);
-      EngineRequest request;  // energy, forces, virial
-      // Best of `repeat` timed calls (wall and CPU time); call 0 warms up (allocations).
-      double engine_energy = 0, best_engine = 1e300, cpu_engine = 1e300;
-      for (int r = 0; r <= repeat; ++r) {
-        Kokkos::deep_copy(f, 0.0);
-        const auto t0 = Clock::now();
-        const double c0 = cpu_seconds();
-        engine_energy = engine.compute(g.n_local, g.n_all, g.x, g.species, neighbors, &exchange, request, f).energy;
-        if (r > 0) best_engine = std::min(best_engine, seconds_since(t0)), cpu_engine = std::min(cpu_engine, cpu_seconds() - c0);
+      const Timing d = time_engine(engine, g, repeat);
+      const Timing m = time_engine(mixed, g, repeat);
+      const double engine_energy = d.energy, best_engine = d.wall, cpu_engine = d.cpu;
+      double df2 = 0, df_max = 0;
+      for (size_t k = 0; k < d.forces.size(); ++k) {
+        const double df = std::abs(m.forces[k] - d.forces[k]);
+        df2 += df * df;
+        df_max = std::max(df_max, df);
       }
       double best_torch = NAN, cpu_torch = NAN, torch_energy = NAN;
       if (torch_too) {
@@ -230,10 +260,12 @@ int main(int argc, char** argv) {
         }
       }
       const double per_atom = 1e3 / g.n_local;
-      std::printf("  %7d %10.1f %16.4f %16.4f %8.2f %12.4f %12.4f %14.1f %12.1e\n", g.n_local, double(edges) / g.n_local,
-                  best_engine * per_atom, best_torch * per_atom, best_torch / best_engine, cpu_engine * per_atom,
-                  cpu_torch * per_atom,
-                  engine.workspace_bytes() / 1024.0 / g.n_local, std::abs(engine_energy - torch_energy) / std::abs(torch_energy));
+      std::printf("  %7d %10.1f %16.4f %16.4f %8.2f %12.4f %12.4f %14.1f %12.1e | %12.4f %10.4f %10.2f %12.2e %12.2e %12.2e\n",
+                  g.n_local, double(edges) / g.n_local, best_engine * per_atom, best_torch * per_atom,
+                  best_torch / best_engine, cpu_engine * per_atom, cpu_torch * per_atom,
+                  engine.workspace_bytes() / 1024.0 / g.n_local, std::abs(engine_energy - torch_energy) / std::abs(torch_energy),
+                  m.wall * per_atom, m.cpu * per_atom, d.wall / m.wall, 1e3 * std::abs(m.energy - d.energy) / g.n_local,
+                  1e3 * std::sqrt(df2 / d.forces.size()), 1e3 * df_max);
       std::fflush(stdout);
       if (torch_too && !(std::abs(engine_energy - torch_energy) <= 1e-10 * std::abs(torch_energy))) {
         std::fprintf(stderr, "facet-bench: engine and LibTorch energies differ (%.15g vs %.15g)\n", engine_energy, torch_energy);

@@ -17,7 +17,10 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <memory>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "core/bspline.hpp"
@@ -38,6 +41,12 @@ class GhostExchange {
   virtual void reverse(Features data) = 0;  // data(owner) += data(ghost)
 };
 
+// What compute() returns (forces and per-atom values are added to the caller's views).
+struct EngineResult {
+  double energy = 0;
+  double virial[6] = {0, 0, 0, 0, 0, 0};  // xx yy zz xy xz yz (LAMMPS order), eV
+};
+
 // What the engine computes on top of the total energy.
 struct EngineRequest {
   bool forces = true;
@@ -46,7 +55,10 @@ struct EngineRequest {
   bool atom_virial = false;
 };
 
-template <class Device>
+// Real: the precision of the model's weights, features and kernels. double (the default) reproduces the
+// LibTorch reference to round-off; float ("mixed") halves memory traffic and doubles the SIMD width while
+// positions, edge vectors and every sum that reaches the energy, forces and virial stay double.
+template <class Device, class Real = double>
 class Engine {
  public:
   using ExecSpace = typename Device::execution_space;
@@ -63,13 +75,11 @@ class Engine {
 
   const ModelHyperparameters& hyper() const { return hp_; }
   double cutoff() const { return hp_.r_cut; }
-  // Doubles exchanged per atom by GhostExchange (for LAMMPS's comm_forward / comm_reverse).
+  // Doubles exchanged per atom by GhostExchange (for LAMMPS's comm_forward / comm_reverse); the exchange
+  // is in double whatever Real is (float values pass through it exactly).
   int exchange_size() const { return nsh_ * C_; }
 
-  struct Result {
-    double energy = 0;
-    double virial[6] = {0, 0, 0, 0, 0, 0};  // xx yy zz xy xz yz (LAMMPS order), eV
-  };
+  using Result = EngineResult;
 
   // species: element index of every atom (local and ghost), -1 for atoms the potential ignores.
   // Neighbors: an accessor with count(i) and operator()(i, jj) giving a neighbour index of local atom i
@@ -107,6 +117,7 @@ class Engine {
   }
 
  public:  // kernels (public for CUDA lambdas)
+  using Features = View<Real***>;  // [atom][harmonic][channel]
   template <class Neighbors>
   void build_edges(int n_local, Positions x, View<const int*> species, const Neighbors& neighbors);
   void edge_geometry();
@@ -118,48 +129,55 @@ class Engine {
   void edge_backward(int layer, int n_local, int n_all, bool want_atom_virial, Forces f, AtomVirial atom_virial,
                      double virial[6]);
   void up_backward(int layer, int n_local);
+  // The exchanges in double: in place when Real is double, else through exchange_buffer_.
+  void exchange_forward(GhostExchange<Device>& exchange, Features data, int n_local, int n_all);
+  void exchange_reverse(GhostExchange<Device>& exchange, Features data, int n_local, int n_all);
 
  private:
   // Grid points per block of the node updates' grid MLP (scratch: a block's values for every channel).
   static constexpr int kPointBlock = 16;
   ModelHyperparameters hp_;
   int L_, Le_, nsh_, nshe_, C_, Cg_, H_, Hr_, K_, nR_, P_, T_;
-  double inv_avg_;
+  Real inv_avg_;
 
   // Model constants (device).
-  View<double**> embedding_;      // [species][c]
-  View<double****> up_, msg_;     // [t][l][c_out][c_in]
-  View<double****> mid_, out_;    // [t][l][cg][c], [t][l][c][cg]
+  View<Real**> embedding_;      // [species][c]
+  View<Real****> up_, msg_;     // [t][l][c_out][c_in]
+  View<Real****> mid_, out_;    // [t][l][cg][c], [t][l][c][cg]
   // Transposed copies for the forward node update, whose loops run over the output channel innermost.
-  View<double****> upT_, msgT_, midT_, outT_;
-  View<double***> w1t_, w2t_;     // [t][cg][h], [t][h][cg]
-  View<double****> radial_;       // [t][k][b][c]
-  View<double***> w1_, w2_;       // [t][h][cg], [t][cg][h]
-  View<double**> b1_;             // [t][h]
-  View<double**> ro_w1_;          // [hr][c]
+  View<Real****> upT_, msgT_, midT_, outT_;
+  View<Real***> w1t_, w2t_;     // [t][cg][h], [t][h][cg]
+  View<Real****> radial_;       // [t][k][b][c]
+  View<Real***> w1_, w2_;       // [t][h][cg], [t][cg][h]
+  View<Real**> b1_;             // [t][h]
+  // The readout (a few operations per atom) stays double: it forms the energy.
+  View<double**> ro_w1_;        // [hr][c]
   View<double*> ro_b1_, ro_w2_, e0_;
-  View<int*> degree_;             // [harmonic] -> l
+  View<int*> degree_;           // [harmonic] -> l
   // Nonzero coupling coefficients in groups that share input harmonic, output harmonic and radial function
   // (they differ in the edge harmonic): per edge a group is one channel loop. Groups with scalar inputs
   // come first: layer 0 needs only those.
   View<int*> group_s1_, group_s3_, group_k_, group_first_;  // [group]; first: offsets into the pairs
   View<int*> pair_s2_;                                        // [nonzero] edge harmonic
-  View<double*> pair_value_;                                  // [nonzero] coefficient
+  View<Real*> pair_value_;                                    // [nonzero] coefficient
   int n_groups_ = 0, n_groups_scalar_ = 0;
   static constexpr int kMaxEdgeHarmonics = 49;  // l_edge <= 6
-  View<double**> grid_Y_, grid_Yw_;  // [p][harmonic]: Y_p and w_p Y_p / 4 pi
+  View<Real**> grid_Y_, grid_Yw_;  // [p][harmonic]: Y_p and w_p Y_p / 4 pi
 
-  // Per-call workspaces, grown as needed and kept between calls.
+  // Per-call workspaces, grown as needed and kept between calls. Edge vectors and lengths are double
+  // (they give the forces' directions and the virial); what feeds the features is Real.
   View<int*> edge_count_, edge_offset_;  // per local atom
   View<int*> edge_j_, edge_first_;
   View<double**> edge_vec_;              // [e][3]
-  View<double*> edge_r_, edge_u_, edge_du_;
-  View<double**> edge_B_, edge_dB_;      // [e][4]
-  View<double**> edge_Y_;                // [e][harmonic]
-  View<double***> edge_dY_;              // [e][harmonic][3]
-  std::vector<View<double***>> a_;       // per layer: [atom][harmonic][c] for all atoms
-  std::vector<View<double***>> M_;       // per layer: [local atom][harmonic][c]
-  View<double***> h_, dh_, dM_, da_;     // current features and adjoints
+  View<double*> edge_r_;
+  View<Real*> edge_u_, edge_du_;
+  View<Real**> edge_B_, edge_dB_;        // [e][4]
+  View<Real**> edge_Y_;                  // [e][harmonic]
+  View<Real***> edge_dY_;                // [e][harmonic][3]
+  std::vector<Features> a_;              // per layer: [atom][harmonic][c] for all atoms
+  std::vector<Features> M_;              // per layer: [local atom][harmonic][c]
+  Features h_, dh_, dM_, da_;            // current features and adjoints
+  View<double***> exchange_buffer_;      // features or adjoints in double for the exchange (Real = float)
   int n_edges_ = 0;
 };
 
@@ -213,10 +231,18 @@ V upload_vector(const std::string& name, const std::vector<typename V::non_const
 // v - v is 0 for finite v and NaN for NaN or infinity (the isfinite of Kokkos moved namespaces in 4.0).
 KOKKOS_INLINE_FUNCTION bool finite(double v) { return v - v == 0.0; }
 
-KOKKOS_INLINE_FUNCTION double silu(double x) { return x / (1.0 + exp(-x)); }
-KOKKOS_INLINE_FUNCTION double silu_derivative(double x) {
-  const double s = 1.0 / (1.0 + exp(-x));
-  return s * (1.0 + x * (1.0 - s));
+// exp of the argument's own precision (expf and exp exist in host and CUDA device code alike).
+KOKKOS_INLINE_FUNCTION double exponential(double x) { return exp(x); }
+KOKKOS_INLINE_FUNCTION float exponential(float x) { return expf(x); }
+
+template <class T>
+KOKKOS_INLINE_FUNCTION T silu(T x) {
+  return x / (T(1) + exponential(-x));
+}
+template <class T>
+KOKKOS_INLINE_FUNCTION T silu_derivative(T x) {
+  const T s = T(1) / (T(1) + exponential(-x));
+  return s * (T(1) + x * (T(1) - s));
 }
 
 // Teams and channel loops. On host spaces a team is one thread and the channel loops are SIMD loops
@@ -257,7 +283,8 @@ KOKKOS_FORCEINLINE_FUNCTION void team_vector_for(const Team& team, int n, const 
   }
 }
 
-// The sum of f(i) for i in [0, n) over all threads and vector lanes of the team (known to all of them).
+// The sum of f(i) for i in [0, n) over all threads and vector lanes of the team (known to all of them),
+// accumulated in double whatever f returns.
 template <class ExecSpace, class Team, class F>
 KOKKOS_FORCEINLINE_FUNCTION double team_vector_sum(const Team& team, int n, const F& f) {
   double total = 0;
@@ -276,23 +303,30 @@ KOKKOS_FORCEINLINE_FUNCTION double team_vector_sum(const Team& team, int n, cons
 // bound by loads and stores). in(r, i) = in[r * in_row + i * in_col]; init is bias[j] if given, else
 // out(r, j) when accumulating, else 0. On host spaces a micro-kernel keeps R x 8 sums in SIMD registers
 // (GCC does not vectorise the outer j loop of the lane form); on GPUs the lanes take the j.
-template <int R, class ExecSpace, class Team>
-KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix_block(const Team& team, int n, int n_in, const double* in,
-                                                         int in_row, int in_col, const double* W, int ld_w,
-                                                         double* out, int ld_out, const double* bias,
-                                                         bool accumulate) {
+// T comes from the matrices; bias may be nullptr (std::type_identity_t before C++20).
+template <class T>
+struct NotDeducedImpl {
+  using type = T;
+};
+template <class T>
+using NotDeduced = typename NotDeducedImpl<T>::type;
+
+template <int R, class ExecSpace, class Team, class T>
+KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix_block(const Team& team, int n, int n_in, const T* in, int in_row,
+                                                         int in_col, const T* W, int ld_w, T* out, int ld_out,
+                                                         const NotDeduced<T>* bias, bool accumulate) {
   static_assert(R == 1 || R == 4, "blocks of 1 or 4 rows");
   if constexpr (runs_on_host<ExecSpace>) {
     (void)team;
-    constexpr int J = 8;
+    constexpr int J = 64 / sizeof(T);  // columns per block: 8 doubles or 16 floats, two AVX2 registers a row
     for (int j0 = 0; j0 < n; j0 += J) {
-      double acc[R][J];
+      T acc[R][J];
       const int nj = n - j0 < J ? n - j0 : J;
       for (int r = 0; r < R; ++r)
-        for (int jj = 0; jj < J; ++jj) acc[r][jj] = 0.0;
+        for (int jj = 0; jj < J; ++jj) acc[r][jj] = T(0);
       if ((bias || accumulate) && nj == J) {
         for (int r = 0; r < R; ++r) {
-          const double* init = bias ? bias + j0 : out + r * ld_out + j0;
+          const T* init = bias ? bias + j0 : out + r * ld_out + j0;
 #pragma omp simd
           for (int jj = 0; jj < J; ++jj) acc[r][jj] = init[jj];
         }
@@ -302,8 +336,8 @@ KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix_block(const Team& team, int n
       }
       if (nj == J) {
         for (int i = 0; i < n_in; ++i) {
-          const double* w = W + i * ld_w + j0;
-          double x[R];
+          const T* w = W + i * ld_w + j0;
+          T x[R];
           for (int r = 0; r < R; ++r) x[r] = in[r * in_row + i * in_col];
           for (int r = 0; r < R; ++r)
 #pragma omp simd
@@ -325,10 +359,10 @@ KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix_block(const Team& team, int n
     }
   } else {
     Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, n), [&](int j) {
-      double acc[R];
-      for (int r = 0; r < R; ++r) acc[r] = bias ? bias[j] : accumulate ? out[r * ld_out + j] : 0.0;
+      T acc[R];
+      for (int r = 0; r < R; ++r) acc[r] = bias ? bias[j] : accumulate ? out[r * ld_out + j] : T(0);
       for (int i = 0; i < n_in; ++i) {
-        const double w = W[i * ld_w + j];
+        const T w = W[i * ld_w + j];
         for (int r = 0; r < R; ++r) acc[r] += in[r * in_row + i * in_col] * w;
       }
       for (int r = 0; r < R; ++r) out[r * ld_out + j] = acc[r];
@@ -338,10 +372,10 @@ KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix_block(const Team& team, int n
 
 // The same for `rows` rows, in groups of four spread over the team's threads; with `silu_out` the results
 // then go through silu (by the lanes that wrote them: no barrier needed).
-template <class ExecSpace, class Team>
-KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, int n, int n_in, const double* in,
-                                                   int in_row, int in_col, const double* W, int ld_w, double* out,
-                                                   int ld_out, const double* bias = nullptr, bool accumulate = false,
+template <class ExecSpace, class Team, class T>
+KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, int n, int n_in, const T* in, int in_row,
+                                                   int in_col, const T* W, int ld_w, T* out, int ld_out,
+                                                   const NotDeduced<T>* bias = nullptr, bool accumulate = false,
                                                    bool silu_out = false) {
   Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (rows + 3) / 4), [&](int q) {
     const int r0 = 4 * q;
@@ -356,7 +390,7 @@ KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, i
     }
     if (silu_out)
       for (int r = r0; r < r1; ++r) {
-        double* o = out + r * ld_out;
+        T* o = out + r * ld_out;
         vector_for<ExecSpace>(team, n, [&](int j) { o[j] = silu(o[j]); });
       }
   });
@@ -389,8 +423,8 @@ V transpose_last_two(const V& v) {
 
 }  // namespace detail
 
-template <class Device>
-Engine<Device>::Engine(const Potential& pot) : hp_(pot.hyper) {
+template <class Device, class Real>
+Engine<Device, Real>::Engine(const Potential& pot) : hp_(pot.hyper) {
   validate(hp_);
   L_ = hp_.l_max;
   Le_ = hp_.l_edge;
@@ -404,17 +438,17 @@ Engine<Device>::Engine(const Potential& pot) : hp_(pot.hyper) {
   nR_ = num_radial_functions(hp_);
   P_ = hp_.grid_theta * hp_.grid_phi;
   T_ = hp_.layers;
-  inv_avg_ = 1.0 / hp_.avg_num_neighbors;
+  inv_avg_ = static_cast<Real>(1.0 / hp_.avg_num_neighbors);
 
-  embedding_ = detail::upload<View<double**>>(pot, "embedding");
-  up_ = detail::upload<View<double****>>(pot, "up", T_);
-  msg_ = detail::upload<View<double****>>(pot, "msg", T_);
-  mid_ = detail::upload<View<double****>>(pot, "mid", T_);
-  out_ = detail::upload<View<double****>>(pot, "out", T_);
-  radial_ = detail::upload<View<double****>>(pot, "radial", T_);
-  w1_ = detail::upload<View<double***>>(pot, "grid_w1", T_);
-  w2_ = detail::upload<View<double***>>(pot, "grid_w2", T_);
-  b1_ = detail::upload<View<double**>>(pot, "grid_b1", T_);
+  embedding_ = detail::upload<View<Real**>>(pot, "embedding");
+  up_ = detail::upload<View<Real****>>(pot, "up", T_);
+  msg_ = detail::upload<View<Real****>>(pot, "msg", T_);
+  mid_ = detail::upload<View<Real****>>(pot, "mid", T_);
+  out_ = detail::upload<View<Real****>>(pot, "out", T_);
+  radial_ = detail::upload<View<Real****>>(pot, "radial", T_);
+  w1_ = detail::upload<View<Real***>>(pot, "grid_w1", T_);
+  w2_ = detail::upload<View<Real***>>(pot, "grid_w2", T_);
+  b1_ = detail::upload<View<Real**>>(pot, "grid_b1", T_);
   upT_ = detail::transpose_last_two(up_);
   msgT_ = detail::transpose_last_two(msg_);
   midT_ = detail::transpose_last_two(mid_);
@@ -464,11 +498,11 @@ Engine<Device>::Engine(const Potential& pot) : hp_(pot.hyper) {
   group_k_ = detail::upload_vector<View<int*>>("group_k", g_k);
   group_first_ = detail::upload_vector<View<int*>>("group_first", g_first);
   pair_s2_ = detail::upload_vector<View<int*>>("pair_s2", p_s2);
-  pair_value_ = detail::upload_vector<View<double*>>("pair_value", p_value);
+  pair_value_ = detail::upload_vector<View<Real*>>("pair_value", std::vector<Real>(p_value.begin(), p_value.end()));
 
   const S2Grid grid = make_s2_grid(L_, {hp_.grid_theta, hp_.grid_phi});
-  grid_Y_ = View<double**>("grid_Y", P_, nsh_);
-  grid_Yw_ = View<double**>("grid_Yw", P_, nsh_);
+  grid_Y_ = View<Real**>("grid_Y", P_, nsh_);
+  grid_Yw_ = View<Real**>("grid_Yw", P_, nsh_);
   auto hY = Kokkos::create_mirror_view(grid_Y_);
   auto hYw = Kokkos::create_mirror_view(grid_Yw_);
   for (int p = 0; p < P_; ++p)
@@ -482,21 +516,21 @@ Engine<Device>::Engine(const Potential& pot) : hp_(pot.hyper) {
   M_.resize(T_);
 }
 
-template <class Device>
-size_t Engine<Device>::workspace_bytes() const {
+template <class Device, class Real>
+size_t Engine<Device, Real>::workspace_bytes() const {
   size_t bytes = 0;
   auto add = [&](const auto& v) { bytes += v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type); };
   for (const auto& v : a_) add(v);
   for (const auto& v : M_) add(v);
-  add(h_), add(dh_), add(dM_), add(da_);
+  add(h_), add(dh_), add(dM_), add(da_), add(exchange_buffer_);
   add(edge_count_), add(edge_offset_), add(edge_j_), add(edge_first_), add(edge_vec_), add(edge_r_);
   add(edge_u_), add(edge_du_), add(edge_B_), add(edge_dB_), add(edge_Y_), add(edge_dY_);
   return bytes;
 }
 
-template <class Device>
+template <class Device, class Real>
 template <class Neighbors>
-Kokkos::pair<int, int> Engine<Device>::first_coincident_pair(int n_local, int n_all, Positions x,
+Kokkos::pair<int, int> Engine<Device, Real>::first_coincident_pair(int n_local, int n_all, Positions x,
                                                              View<const int*> species,
                                                              const Neighbors& neighbors) const {
   long long first = 0;  // i * n_all + j of the first pair; the Min reducer starts from the largest value
@@ -520,8 +554,8 @@ Kokkos::pair<int, int> Engine<Device>::first_coincident_pair(int n_local, int n_
   return {static_cast<int>(first / n_all), static_cast<int>(first % n_all)};
 }
 
-template <class Device>
-int Engine<Device>::first_nonfinite_force(int n_all, Forces f) {
+template <class Device, class Real>
+int Engine<Device, Real>::first_nonfinite_force(int n_all, Forces f) {
   int first = 0;
   Kokkos::parallel_reduce(
       "facet::nonfinite_forces", Kokkos::RangePolicy<ExecSpace>(0, n_all),
@@ -533,9 +567,9 @@ int Engine<Device>::first_nonfinite_force(int n_all, Forces f) {
   return first == Kokkos::reduction_identity<int>::min() ? -1 : first;
 }
 
-template <class Device>
+template <class Device, class Real>
 template <class Neighbors>
-void Engine<Device>::build_edges(int n_local, Positions x, View<const int*> species, const Neighbors& neighbors) {
+void Engine<Device, Real>::build_edges(int n_local, Positions x, View<const int*> species, const Neighbors& neighbors) {
   grow(edge_count_, "edge_count", n_local);
   grow(edge_offset_, "edge_offset", n_local + 1);
   auto count = edge_count_;
@@ -586,8 +620,8 @@ void Engine<Device>::build_edges(int n_local, Positions x, View<const int*> spec
       });
 }
 
-template <class Device>
-void Engine<Device>::edge_geometry() {
+template <class Device, class Real>
+void Engine<Device, Real>::edge_geometry() {
   const int E = n_edges_;
   grow(edge_r_, "edge_r", E);
   grow(edge_u_, "edge_u", E);
@@ -624,13 +658,23 @@ void Engine<Device>::edge_geometry() {
           eB(e, b) = B[b];
           edB(e, b) = dB[b];
         }
-        // Harmonics and their gradients straight into the edge rows.
-        spherical_harmonics_with_gradient(Le, r, &eY(e, 0), &edY(e, 0, 0));
+        if constexpr (std::is_same<Real, double>::value) {
+          // Harmonics and their gradients straight into the edge rows.
+          spherical_harmonics_with_gradient(Le, r, &eY(e, 0), &edY(e, 0, 0));
+        } else {  // evaluated in double, stored in Real
+          double Y[kMaxEdgeHarmonics], dY[3 * kMaxEdgeHarmonics];
+          spherical_harmonics_with_gradient(Le, r, Y, dY);
+          const int n = (Le + 1) * (Le + 1);
+          for (int s = 0; s < n; ++s) {
+            eY(e, s) = static_cast<Real>(Y[s]);
+            for (int k = 0; k < 3; ++k) edY(e, s, k) = static_cast<Real>(dY[3 * s + k]);
+          }
+        }
       });
 }
 
-template <class Device>
-void Engine<Device>::embed(int n_local, int n_all, View<const int*> species) {
+template <class Device, class Real>
+void Engine<Device, Real>::embed(int n_local, int n_all, View<const int*> species) {
   // h^0 = embedding of the species (scalars only), a^0 = W_up^0 h^0 for every atom: ghosts know their
   // species, so layer 0 needs no exchange.
   grow(h_, "h", n_local, nsh_, C_);
@@ -645,21 +689,21 @@ void Engine<Device>::embed(int n_local, int n_all, View<const int*> species) {
         const int i = team.league_rank();
         const int z = species(i);
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
-          double a0 = 0;
+          Real a0 = 0;
           if (z >= 0)
             for (int cc = 0; cc < C; ++cc) a0 += up(0, 0, c, cc) * emb(z, cc);
           a(i, 0, c) = a0;
           for (int s = 1; s < nsh; ++s) a(i, s, c) = 0;
           if (i < n_local) {
-            h(i, 0, c) = z >= 0 ? emb(z, c) : 0.0;
+            h(i, 0, c) = z >= 0 ? emb(z, c) : Real(0);
             for (int s = 1; s < nsh; ++s) h(i, s, c) = 0;
           }
         });
       });
 }
 
-template <class Device>
-void Engine<Device>::message(int t, int n_local) {
+template <class Device, class Real>
+void Engine<Device, Real>::message(int t, int n_local) {
   // M_i = sum over edges i -> j and coupling nonzeros of value * Y(r_ij) * R(r_ij) * a_j. One team per atom;
   // every inner loop runs over channels (TeamVectorRange), each channel owned by one lane for the whole
   // kernel, so the per-edge radial values R[k][c] in scratch need no barriers.
@@ -678,47 +722,47 @@ void Engine<Device>::message(int t, int n_local) {
   auto pvalue = pair_value_;
   const int n_groups = t == 0 ? n_groups_scalar_ : n_groups_;
   const int C = C_, nsh = nsh_, nR = nR_;
-  const double inv_avg = inv_avg_;
-  using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  const int scratch_doubles = nR * C;
+  const Real inv_avg = inv_avg_;
+  using Scratch = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  const int scratch_size = nR * C;
   Kokkos::parallel_for(
       "facet::message",
       detail::team_policy<ExecSpace>(n_local)
-          .set_scratch_size(0, Kokkos::PerTeam(Scratch::shmem_size(scratch_doubles))),
+          .set_scratch_size(0, Kokkos::PerTeam(Scratch::shmem_size(scratch_size))),
       KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
-        Scratch buf(team.team_scratch(0), scratch_doubles);
-        double* R = buf.data();
+        Scratch buf(team.team_scratch(0), scratch_size);
+        Real* R = buf.data();
         for (int s = 0; s < nsh; ++s) {
-          double* Ms = &M(i, s, 0);
+          Real* Ms = &M(i, s, 0);
           detail::team_vector_for<ExecSpace>(team, C, [&](int c) { Ms[c] = 0; });
         }
         for (int e = offset(i); e < offset(i + 1); ++e) {
           const int j = ej(e);
           const int first = efirst(e);
-          const double scale = eu(e) * inv_avg;
-          const double B0 = eB(e, 0), B1 = eB(e, 1), B2 = eB(e, 2), B3 = eB(e, 3);
+          const Real scale = eu(e) * inv_avg;
+          const Real B0 = eB(e, 0), B1 = eB(e, 1), B2 = eB(e, 2), B3 = eB(e, 3);
           for (int k = 0; k < nR; ++k) {
-            const double* w0 = &radial(t, k, first, 0);
-            double* Rk = R + k * C;
+            const Real* w0 = &radial(t, k, first, 0);
+            Real* Rk = R + k * C;
             detail::team_vector_for<ExecSpace>(team, C, [&](int c) {
               Rk[c] = scale * (w0[c] * B0 + w0[C + c] * B1 + w0[2 * C + c] * B2 + w0[3 * C + c] * B3);
             });
           }
           for (int q = 0; q < n_groups; ++q) {
-            double coef = 0;
+            Real coef = 0;
             for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
-            const double* Rk = R + gk(q) * C;
-            const double* aj = &a(j, gs1(q), 0);
-            double* Ms = &M(i, gs3(q), 0);
+            const Real* Rk = R + gk(q) * C;
+            const Real* aj = &a(j, gs1(q), 0);
+            Real* Ms = &M(i, gs3(q), 0);
             detail::team_vector_for<ExecSpace>(team, C, [&](int c) { Ms[c] += coef * Rk[c] * aj[c]; });
           }
         }
       });
 }
 
-template <class Device>
-void Engine<Device>::node_update(int t, int n_local, int n_all) {
+template <class Device, class Real>
+void Engine<Device, Real>::node_update(int t, int n_local, int n_all) {
   // Per atom (one team): g = W_mid M; the grid MLP over blocks of kPointBlock points,
   //   G = Y g, Z = W2 silu(W1 G + b1), U += Yw^T Z;
   // then h += W_msg M + W_out U and a^{t+1} = W_up^{t+1} h. Every inner loop runs over a contiguous
@@ -728,7 +772,7 @@ void Engine<Device>::node_update(int t, int n_local, int n_all) {
   if (!last) grow(a_[t + 1], "a", n_all, nsh_, C_);  // ghost rows are filled by the exchange
   auto M = M_[t];
   auto h = h_;
-  auto a_next = last ? View<double***>() : a_[t + 1];
+  auto a_next = last ? Features() : a_[t + 1];
   auto midT = midT_, msgT = msgT_, outT = outT_, upT = upT_;
   auto w1t = w1t_, w2t = w2t_;
   auto b1 = b1_;
@@ -738,19 +782,19 @@ void Engine<Device>::node_update(int t, int n_local, int n_all) {
   const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
   constexpr int B = kPointBlock;
   // Per team scratch: g and U [nsh][Cg], a block's G (then Z) [B][Cg] and hidden [B][H].
-  const int scratch_doubles = 2 * nsh * Cg + B * Cg + B * H;
-  using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  const size_t bytes = Scratch::shmem_size(scratch_doubles);
+  const int scratch_size = 2 * nsh * Cg + B * Cg + B * H;
+  using Scratch = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  const size_t bytes = Scratch::shmem_size(scratch_size);
   Kokkos::parallel_for(
       "facet::node_update",
       detail::team_policy<ExecSpace>(n_local).set_scratch_size(0, Kokkos::PerTeam(bytes)),
       KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
-        Scratch buf(team.team_scratch(0), scratch_doubles);
-        double* g = buf.data();
-        double* U = g + nsh * Cg;
-        double* G = U + nsh * Cg;
-        double* hid = G + B * Cg;
+        Scratch buf(team.team_scratch(0), scratch_size);
+        Real* g = buf.data();
+        Real* U = g + nsh * Cg;
+        Real* G = U + nsh * Cg;
+        Real* hid = G + B * Cg;
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
           detail::vector_for<ExecSpace>(team, Cg, [&](int cg) { U[s * Cg + cg] = 0; });
         });
@@ -775,7 +819,7 @@ void Engine<Device>::node_update(int t, int n_local, int n_all) {
         // h += W_msg M + W_out U (the same rows go to the same lanes in both: no barrier between), then
         // a^{t+1} = W_up^{t+1} h.
         for (int l = 0; l <= L; ++l) {
-          double* hl = &h(i, l * l, 0);
+          Real* hl = &h(i, l * l, 0);
           detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &M(i, l * l, 0), C, 1, &msgT(t, l, 0, 0), C, hl, C,
                                                nullptr, true);
           detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, Cg, U + l * l * Cg, Cg, 1, &outT(t, l, 0, 0), C, hl, C,
@@ -789,8 +833,8 @@ void Engine<Device>::node_update(int t, int n_local, int n_all) {
       });
 }
 
-template <class Device>
-double Engine<Device>::readout(int n_local, View<const int*> species, AtomEnergy atom_energy, bool want_atom_energy) {
+template <class Device, class Real>
+double Engine<Device, Real>::readout(int n_local, View<const int*> species, AtomEnergy atom_energy, bool want_atom_energy) {
   // E_i = E0 + s w_r . silu(W_r h^00 + b_r); also seeds the adjoint dE/dh (scalars only).
   grow(dh_, "dh", n_local, nsh_, C_);
   auto h = h_;
@@ -815,7 +859,7 @@ double Engine<Device>::readout(int n_local, View<const int*> species, AtomEnergy
           for (int c = 0; c < C; ++c) pre += w1(k, c) * h(i, 0, c);
           e += w2(k) * detail::silu(pre);
           const double back = scale * w2(k) * detail::silu_derivative(pre);
-          for (int c = 0; c < C; ++c) dh(i, 0, c) += back * w1(k, c);
+          for (int c = 0; c < C; ++c) dh(i, 0, c) += static_cast<Real>(back * w1(k, c));
         }
         e = e0(z) + scale * e;
         if (want_atom_energy) atom_energy(i) += e;
@@ -825,8 +869,8 @@ double Engine<Device>::readout(int n_local, View<const int*> species, AtomEnergy
   return energy;
 }
 
-template <class Device>
-void Engine<Device>::node_backward(int t, int n_local) {
+template <class Device, class Real>
+void Engine<Device, Real>::node_backward(int t, int n_local) {
   // Given dh = dE/dh^{t+1}: dM = W_msg^T dh + W_mid^T dg, where dg comes from the grid MLP's adjoint with
   // dU = W_out^T dh; pre-activations are recomputed block by block rather than stored. The same loop
   // structure as node_update, with the untransposed weights.
@@ -844,22 +888,22 @@ void Engine<Device>::node_backward(int t, int n_local) {
   const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
   constexpr int B = kPointBlock;
   // Per team scratch: g, dU, dg [nsh][Cg]; a block's G (then dG) and dZ [B][Cg], pre and dpre [B][H].
-  const int scratch_doubles = 3 * nsh * Cg + 2 * B * Cg + 2 * B * H;
-  using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  const size_t bytes = Scratch::shmem_size(scratch_doubles);
+  const int scratch_size = 3 * nsh * Cg + 2 * B * Cg + 2 * B * H;
+  using Scratch = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  const size_t bytes = Scratch::shmem_size(scratch_size);
   Kokkos::parallel_for(
       "facet::node_backward",
       detail::team_policy<ExecSpace>(n_local).set_scratch_size(0, Kokkos::PerTeam(bytes)),
       KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
-        Scratch buf(team.team_scratch(0), scratch_doubles);
-        double* g = buf.data();
-        double* dU = g + nsh * Cg;
-        double* dg = dU + nsh * Cg;
-        double* G = dg + nsh * Cg;
-        double* dZ = G + B * Cg;
-        double* pre = dZ + B * Cg;
-        double* dpre = pre + B * H;
+        Scratch buf(team.team_scratch(0), scratch_size);
+        Real* g = buf.data();
+        Real* dU = g + nsh * Cg;
+        Real* dg = dU + nsh * Cg;
+        Real* G = dg + nsh * Cg;
+        Real* dZ = G + B * Cg;
+        Real* pre = dZ + B * Cg;
+        Real* dpre = pre + B * H;
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
           detail::vector_for<ExecSpace>(team, Cg, [&](int cg) { dg[s * Cg + cg] = 0; });
         });
@@ -879,8 +923,8 @@ void Engine<Device>::node_backward(int t, int n_local) {
           detail::rows_times_matrix<ExecSpace>(team, nb, H, Cg, dZ, Cg, 1, &w2(t, 0, 0), H, dpre, H);  // W2^T dZ
           team.team_barrier();
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nb), [&](int b) {
-            const double* pb = pre + b * H;
-            double* dpb = dpre + b * H;
+            const Real* pb = pre + b * H;
+            Real* dpb = dpre + b * H;
             detail::vector_for<ExecSpace>(team, H, [&](int k) { dpb[k] *= detail::silu_derivative(pb[k]); });
           });
           team.team_barrier();
@@ -891,7 +935,7 @@ void Engine<Device>::node_backward(int t, int n_local) {
           team.team_barrier();
         }
         for (int l = 0; l <= L; ++l) {  // dM = W_msg^T dh + W_mid^T dg
-          double* dMl = &dM(i, l * l, 0);
+          Real* dMl = &dM(i, l * l, 0);
           detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &dh(i, l * l, 0), C, 1, &msg(t, l, 0, 0), C, dMl, C);
           detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, Cg, dg + l * l * Cg, Cg, 1, &mid(t, l, 0, 0), C, dMl,
                                                C, nullptr, true);
@@ -899,16 +943,16 @@ void Engine<Device>::node_backward(int t, int n_local) {
       });
 }
 
-template <class Device>
-void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom_virial, Forces f,
+template <class Device, class Real>
+void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool want_atom_virial, Forces f,
                                    AtomVirial atom_virial, double virial[6]) {
   // For every edge i -> j of the messages into i: da_j (scattered; j may be a ghost), and the edge
   // gradient g = dE/dr_ij from the harmonics and the radial functions, which gives F_i += g, F_j -= g and
   // the virial -r_ij (x) g. Channels are the vector dimension, as in message(); dE/dY of an edge comes from
   // one channel sum per coupling group.
   grow(da_, "da", n_all, nsh_, C_);
-  Kokkos::deep_copy(Kokkos::subview(da_, std::make_pair(0, n_all), Kokkos::ALL, Kokkos::ALL), 0.0);
-  using DaScatter = Kokkos::Experimental::ScatterView<double***, Kokkos::LayoutRight, Device>;
+  Kokkos::deep_copy(Kokkos::subview(da_, std::make_pair(0, n_all), Kokkos::ALL, Kokkos::ALL), Real(0));
+  using DaScatter = Kokkos::Experimental::ScatterView<Real***, Kokkos::LayoutRight, Device>;
   using FScatter = Kokkos::Experimental::ScatterView<double* [3], Kokkos::LayoutRight, Device>;
   using VScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, Device>;
   auto da_all = Kokkos::subview(da_, std::make_pair(0, n_all), Kokkos::ALL, Kokkos::ALL);
@@ -938,38 +982,38 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
   auto pvalue = pair_value_;
   const int n_groups = t == 0 ? n_groups_scalar_ : n_groups_;
   const int C = C_, nR = nR_, nshe = nshe_;
-  const double inv_avg = inv_avg_;
-  // Per team scratch [.][C]: R, dR/dr and dE/dR (nR rows each).
-  using Scratch = Kokkos::View<double*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  const int scratch_doubles = 3 * nR * C;
+  const Real inv_avg = inv_avg_;
+  // Per team scratch [.][C]: R, dR/dr and dE/dR (nR rows each). Channel sums that form dE/dr_ij are double.
+  using Scratch = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  const int scratch_size = 3 * nR * C;
   Kokkos::View<double[6], Device> vsum("virial");
   Kokkos::parallel_for(
       "facet::edge_backward",
       detail::team_policy<ExecSpace>(n_local)
-          .set_scratch_size(0, Kokkos::PerTeam(Scratch::shmem_size(scratch_doubles))),
+          .set_scratch_size(0, Kokkos::PerTeam(Scratch::shmem_size(scratch_size))),
       KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
         auto da_access = da_scatter.access();
         auto f_access = f_scatter.access();
         auto v_access = v_scatter.access();
-        Scratch buf(team.team_scratch(0), scratch_doubles);
-        double* R = buf.data();
-        double* dR = R + nR * C;
-        double* gR = dR + nR * C;
+        Scratch buf(team.team_scratch(0), scratch_size);
+        Real* R = buf.data();
+        Real* dR = R + nR * C;
+        Real* gR = dR + nR * C;
         for (int e = offset(i); e < offset(i + 1); ++e) {
           const int j = ej(e);
           const int first = efirst(e);
-          const double u = eu(e) * inv_avg, du = edu(e) * inv_avg;
-          const double B[4] = {eB(e, 0), eB(e, 1), eB(e, 2), eB(e, 3)};
-          const double dB[4] = {edB(e, 0), edB(e, 1), edB(e, 2), edB(e, 3)};
+          const Real u = eu(e) * inv_avg, du = edu(e) * inv_avg;
+          const Real B[4] = {eB(e, 0), eB(e, 1), eB(e, 2), eB(e, 3)};
+          const Real dB[4] = {edB(e, 0), edB(e, 1), edB(e, 2), edB(e, 3)};
           for (int k = 0; k < nR; ++k) {
-            const double* w0 = &radial(t, k, first, 0);
-            double* Rk = R + k * C;
-            double* dRk = dR + k * C;
-            double* gRk = gR + k * C;
+            const Real* w0 = &radial(t, k, first, 0);
+            Real* Rk = R + k * C;
+            Real* dRk = dR + k * C;
+            Real* gRk = gR + k * C;
             detail::team_vector_for<ExecSpace>(team, C, [&](int c) {
-              const double v = w0[c] * B[0] + w0[C + c] * B[1] + w0[2 * C + c] * B[2] + w0[3 * C + c] * B[3];
-              const double dv = w0[c] * dB[0] + w0[C + c] * dB[1] + w0[2 * C + c] * dB[2] + w0[3 * C + c] * dB[3];
+              const Real v = w0[c] * B[0] + w0[C + c] * B[1] + w0[2 * C + c] * B[2] + w0[3 * C + c] * B[3];
+              const Real dv = w0[c] * dB[0] + w0[C + c] * dB[1] + w0[2 * C + c] * dB[2] + w0[3 * C + c] * dB[3];
               Rk[c] = u * v;
               dRk[c] = du * v + u * dv;  // d/dr
               gRk[c] = 0;
@@ -979,15 +1023,15 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
           double dEdY[kMaxEdgeHarmonics];
           for (int s = 0; s < nshe; ++s) dEdY[s] = 0;
           for (int q = 0; q < n_groups; ++q) {
-            double coef = 0;
+            Real coef = 0;
             for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
-            const double* dMs = &dM(i, gs3(q), 0);
-            const double* aj = &a(j, gs1(q), 0);
-            const double* Rk = R + gk(q) * C;
-            double* gRk = gR + gk(q) * C;
+            const Real* dMs = &dM(i, gs3(q), 0);
+            const Real* aj = &a(j, gs1(q), 0);
+            const Real* Rk = R + gk(q) * C;
+            Real* gRk = gR + gk(q) * C;
             const int row = gs1(q);
             const double T = detail::team_vector_sum<ExecSpace>(team, C, [&](int c) {
-              const double w = dMs[c];
+              const Real w = dMs[c];
               da_access(j, row, c) += w * coef * Rk[c];
               gRk[c] += w * coef * aj[c];
               return w * Rk[c] * aj[c];
@@ -995,7 +1039,7 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
             for (int n = gfirst(q); n < gfirst(q + 1); ++n) dEdY[ps2(n)] += pvalue(n) * T;
           }
           const double dEdr = detail::team_vector_sum<ExecSpace>(team, C, [&](int c) {
-            double v = 0;
+            Real v = 0;
             for (int k = 0; k < nR; ++k) v += gR[k * C + c] * dR[k * C + c];
             return v;
           });
@@ -1031,8 +1075,8 @@ void Engine<Device>::edge_backward(int t, int n_local, int n_all, bool want_atom
   for (int k = 0; k < 6; ++k) virial[k] += host_vsum(k);
 }
 
-template <class Device>
-void Engine<Device>::up_backward(int t, int n_local) {
+template <class Device, class Real>
+void Engine<Device, Real>::up_backward(int t, int n_local) {
   // dh^t += W_up^T da for local atoms (after the exchange has added the ghosts' da to their owners).
   auto dh = dh_;
   auto da = da_;
@@ -1049,9 +1093,47 @@ void Engine<Device>::up_backward(int t, int n_local) {
       });
 }
 
-template <class Device>
+template <class Device, class Real>
+void Engine<Device, Real>::exchange_forward(GhostExchange<Device>& exchange, Features data, int n_local, int n_all) {
+  if constexpr (std::is_same<Real, double>::value) {
+    (void)n_local, (void)n_all;
+    exchange.forward(data);
+  } else {  // owners' rows out in double, ghosts' rows back
+    grow(exchange_buffer_, "exchange_buffer", n_all, nsh_, C_);
+    auto buffer = exchange_buffer_;
+    const int per_atom = nsh_ * C_;
+    Kokkos::parallel_for(
+        "facet::features_to_double", Kokkos::RangePolicy<ExecSpace>(0, n_local * per_atom),
+        KOKKOS_LAMBDA(int k) { buffer.data()[k] = data.data()[k]; });
+    exchange.forward(buffer);
+    Kokkos::parallel_for(
+        "facet::features_from_double", Kokkos::RangePolicy<ExecSpace>(n_local * per_atom, n_all * per_atom),
+        KOKKOS_LAMBDA(int k) { data.data()[k] = static_cast<Real>(buffer.data()[k]); });
+  }
+}
+
+template <class Device, class Real>
+void Engine<Device, Real>::exchange_reverse(GhostExchange<Device>& exchange, Features data, int n_local, int n_all) {
+  if constexpr (std::is_same<Real, double>::value) {
+    (void)n_local, (void)n_all;
+    exchange.reverse(data);
+  } else {  // all rows out in double (ghosts' adjoints are added to their owners), owners' rows back
+    grow(exchange_buffer_, "exchange_buffer", n_all, nsh_, C_);
+    auto buffer = exchange_buffer_;
+    const int per_atom = nsh_ * C_;
+    Kokkos::parallel_for(
+        "facet::adjoints_to_double", Kokkos::RangePolicy<ExecSpace>(0, n_all * per_atom),
+        KOKKOS_LAMBDA(int k) { buffer.data()[k] = data.data()[k]; });
+    exchange.reverse(buffer);
+    Kokkos::parallel_for(
+        "facet::adjoints_from_double", Kokkos::RangePolicy<ExecSpace>(0, n_local * per_atom),
+        KOKKOS_LAMBDA(int k) { data.data()[k] = static_cast<Real>(buffer.data()[k]); });
+  }
+}
+
+template <class Device, class Real>
 template <class Neighbors>
-typename Engine<Device>::Result Engine<Device>::compute(int n_local, int n_all, Positions x, View<const int*> species,
+typename Engine<Device, Real>::Result Engine<Device, Real>::compute(int n_local, int n_all, Positions x, View<const int*> species,
                                                         const Neighbors& neighbors, GhostExchange<Device>* exchange,
                                                         const EngineRequest& request, Forces f, AtomEnergy atom_energy,
                                                         AtomVirial atom_virial) {
@@ -1061,7 +1143,7 @@ typename Engine<Device>::Result Engine<Device>::compute(int n_local, int n_all, 
   embed(n_local, n_all, species);
   for (int t = 0; t < T_; ++t) {
     // a^t of local atoms comes from the previous node update; the exchange fills the ghosts.
-    if (t > 0 && exchange) exchange->forward(a_[t]);
+    if (t > 0 && exchange) exchange_forward(*exchange, a_[t], n_local, n_all);
     message(t, n_local);
     node_update(t, n_local, n_all);
   }
@@ -1071,11 +1153,31 @@ typename Engine<Device>::Result Engine<Device>::compute(int n_local, int n_all, 
     node_backward(t, n_local);
     edge_backward(t, n_local, n_all, request.atom_virial, f, atom_virial, result.virial);
     if (t > 0) {
-      if (exchange) exchange->reverse(da_);
+      if (exchange) exchange_reverse(*exchange, da_, n_local, n_all);
       up_backward(t, n_local);
     }
   }
   return result;
+}
+
+// The precision a pair style asks for (pair_style facet ... precision double|mixed), and an engine of either.
+enum class Precision { double_precision, mixed };
+
+inline Precision parse_precision(const std::string& name) {
+  if (name == "double") return Precision::double_precision;
+  if (name == "mixed") return Precision::mixed;
+  throw std::invalid_argument("unknown precision '" + name + "' (expected double or mixed)");
+}
+
+inline const char* precision_name(Precision p) { return p == Precision::mixed ? "mixed" : "double"; }
+
+template <class Device>
+using AnyEngine = std::variant<std::unique_ptr<Engine<Device, double>>, std::unique_ptr<Engine<Device, float>>>;
+
+template <class Device>
+AnyEngine<Device> make_engine(const Potential& potential, Precision precision) {
+  if (precision == Precision::mixed) return std::make_unique<Engine<Device, float>>(potential);
+  return std::make_unique<Engine<Device, double>>(potential);
 }
 
 }  // namespace facet

@@ -72,8 +72,25 @@ PairFacet::~PairFacet() {
   }
 }
 
-void PairFacet::settings(int narg, char** /*arg*/) {
-  if (narg != 0) error->all(FLERR, "Illegal pair_style facet command: it takes no arguments");
+// pair_style facet [precision double|mixed]
+void PairFacet::settings(int narg, char** arg) {
+  precision_ = facet::Precision::double_precision;
+  int iarg = 0;
+  while (iarg < narg) {
+    if (strcmp(arg[iarg], "precision") == 0) {
+      if (iarg + 1 >= narg) error->all(FLERR, "Illegal pair_style facet command: precision needs double or mixed");
+      try {
+        precision_ = facet::parse_precision(arg[iarg + 1]);
+      } catch (const std::exception& e) {
+        error->all(FLERR, std::string("Illegal pair_style facet command: ") + e.what());
+      }
+      iarg += 2;
+    } else {
+      error->all(FLERR, std::string("Illegal pair_style facet command: unknown keyword '") + arg[iarg] +
+                            "' (the only keyword is: precision double|mixed)");
+    }
+  }
+  if (potential_) create_engine();  // pair_style given again after pair_coeff: the coefficients stay
 }
 
 void PairFacet::read_potential_and_map_types(int narg, char** arg) {
@@ -139,8 +156,13 @@ void PairFacet::log_potential_summary() {
 
 void PairFacet::coeff(int narg, char** arg) {
   read_potential_and_map_types(narg, arg);
-  engine_ = std::make_unique<facet::Engine<HostDevice>>(*potential_);
-  comm_forward = comm_reverse = engine_->exchange_size();
+  create_engine();
+}
+
+void PairFacet::create_engine() {
+  engine_ = facet::make_engine<HostDevice>(*potential_, precision_);
+  comm_forward = comm_reverse = std::visit([](const auto& engine) { return engine->exchange_size(); }, engine_);
+  if (comm->me == 0) utils::logmesg(lmp, std::string("pair_style facet: ") + facet::precision_name(precision_) + " precision\n");
 }
 
 void PairFacet::check_units_and_newton() {
@@ -189,7 +211,7 @@ void PairFacet::compute(int eflag, int vflag) {
   for (int ii = 0; ii < list->inum; ++ii) list_index_[list->ilist[ii]] = ii;
   const LammpsNeighbors neighbors{list_index_.data(), list->numneigh, list->firstneigh, list->ilist};
 
-  using Engine = facet::Engine<HostDevice>;
+  using Engine = facet::Engine<HostDevice>;  // the view types do not depend on the precision
   typename Engine::Positions x(atom->x[0], nall);
   typename Engine::Forces f(atom->f[0], nall);
   typename Engine::AtomEnergy atom_energy = eflag_atom ? typename Engine::AtomEnergy(eatom, nlocal) : typename Engine::AtomEnergy();
@@ -199,10 +221,15 @@ void PairFacet::compute(int eflag, int vflag) {
   request.virial = vflag_global != 0;
   request.atom_energy = eflag_atom != 0;
   request.atom_virial = vflag_atom != 0;
-  stop_if_coincident(engine_->first_coincident_pair(nlocal, nall, x, species_, neighbors));
-  const auto result = engine_->compute(nlocal, nall, x, species_, neighbors, exchange_.get(), request, f,
-                                       atom_energy, atom_virial);
-  stop_if_not_finite(result.energy, engine_->first_nonfinite_force(nall, f));
+  const facet::EngineResult result = std::visit(
+      [&](auto& engine) {
+        stop_if_coincident(engine->first_coincident_pair(nlocal, nall, x, species_, neighbors));
+        const auto r = engine->compute(nlocal, nall, x, species_, neighbors, exchange_.get(), request, f, atom_energy,
+                                       atom_virial);
+        stop_if_not_finite(r.energy, engine->first_nonfinite_force(nall, f));
+        return r;
+      },
+      engine_);
   if (eflag_global) eng_vdwl += result.energy;
   if (vflag_global)
     for (int k = 0; k < 6; ++k) virial[k] += result.virial[k];
@@ -269,7 +296,8 @@ void PairFacet::unpack_reverse_comm(int n, int* list, double* buf) {
 
 double PairFacet::memory_usage() {
   double bytes = Pair::memory_usage();
-  if (engine_) bytes += static_cast<double>(engine_->workspace_bytes());
+  bytes += std::visit([](const auto& engine) { return engine ? static_cast<double>(engine->workspace_bytes()) : 0.0; },
+                      engine_);
   bytes += species_.span() * sizeof(int) + list_index_.capacity() * sizeof(int);
   return bytes;
 }

@@ -39,6 +39,9 @@ class PairFacet : public Pair {
   // per type). Shared with the Kokkos style.
   void read_potential_and_map_types(int narg, char** arg);
   void check_units_and_newton();
+  // (Re)builds the engine for potential_ at precision_ (pair_coeff, or pair_style given again) and sets
+  // the comm sizes.
+  virtual void create_engine();
   void share_comm_sizes_with_hybrid();
   // Collective stops for what the engine's checks found on this rank (local indices, -1 for none);
   // they read atom->tag, which must be current on the host.
@@ -48,6 +51,7 @@ class PairFacet : public Pair {
   void log_potential_summary();
 
   std::unique_ptr<facet::Potential> potential_;
+  facet::Precision precision_ = facet::Precision::double_precision;  // pair_style keyword
   std::string potential_file_;
   std::vector<std::string> type_element_;  // [type] element symbol or "NULL", index 0 unused
   std::vector<int> type_species_;          // [type] species index, -1 for NULL
@@ -56,7 +60,7 @@ class PairFacet : public Pair {
 
  private:
   class Exchange;
-  std::unique_ptr<facet::Engine<HostDevice>> engine_;
+  facet::AnyEngine<HostDevice> engine_;
   std::unique_ptr<Exchange> exchange_;
   Kokkos::View<int*, Kokkos::LayoutRight, HostDevice> species_;
   std::vector<int> list_index_;  // local atom -> position in the neighbour list's ilist, -1 if absent

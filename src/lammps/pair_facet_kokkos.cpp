@@ -12,6 +12,7 @@
 #include "neigh_list_kokkos.h"
 #include "neigh_request.h"
 #include "neighbor.h"
+#include "utils.h"
 
 #include "lammps_compat.h"
 
@@ -64,8 +65,7 @@ PairFacetKokkos<DeviceType>::~PairFacetKokkos() {
 template <class DeviceType>
 void PairFacetKokkos<DeviceType>::coeff(int narg, char** arg) {
   read_potential_and_map_types(narg, arg);
-  engine_kk_ = std::make_unique<Engine>(*potential_);
-  comm_forward = comm_reverse = engine_kk_->exchange_size();
+  create_engine();
   d_type_species_ = Kokkos::View<int*, Device>("facet:type_species", type_species_.size());
   auto host = Kokkos::create_mirror_view(d_type_species_);
   for (size_t t = 0; t < type_species_.size(); ++t) host(t) = type_species_[t];
@@ -73,9 +73,17 @@ void PairFacetKokkos<DeviceType>::coeff(int narg, char** arg) {
 }
 
 template <class DeviceType>
+void PairFacetKokkos<DeviceType>::create_engine() {
+  engine_kk_ = facet::make_engine<Device>(*potential_, precision_);
+  comm_forward = comm_reverse = std::visit([](const auto& engine) { return engine->exchange_size(); }, engine_kk_);
+  if (comm->me == 0)
+    utils::logmesg(lmp, std::string("pair_style facet/kk: ") + facet::precision_name(precision_) + " precision\n");
+}
+
+template <class DeviceType>
 void PairFacetKokkos<DeviceType>::init_style() {
   check_units_and_newton();
-  if (!engine_kk_) error->all(FLERR, "pair_style facet/kk: pair_coeff has not been given");
+  if (!potential_) error->all(FLERR, "pair_style facet/kk: pair_coeff has not been given");
   constexpr bool on_host = std::is_same<DeviceType, LMPHostType>::value &&
                            !std::is_same<DeviceType, LMPDeviceType>::value;
   constexpr bool on_device = std::is_same<DeviceType, LMPDeviceType>::value;
@@ -141,14 +149,19 @@ void PairFacetKokkos<DeviceType>::compute(int eflag, int vflag) {
   request.atom_virial = vflag_atom != 0;
 
   const Kokkos::View<const int*, Device> species_const = species;
-  const auto coincident = engine_kk_->first_coincident_pair(nlocal, nall, positions, species_const, neighbors);
-  if (coincident.first >= 0) atomKK->sync(Host, TAG_MASK);  // for the message
-  stop_if_coincident(coincident);
-  const auto result = engine_kk_->compute(nlocal, nall, positions, species_const, neighbors, exchange_kk_.get(),
-                                          request, forces, atom_energy, atom_virial);
-  const int bad = Engine::first_nonfinite_force(nall, forces);
-  if (bad >= 0) atomKK->sync(Host, TAG_MASK);
-  stop_if_not_finite(result.energy, bad);
+  const facet::EngineResult result = std::visit(
+      [&](auto& engine) {
+        const auto coincident = engine->first_coincident_pair(nlocal, nall, positions, species_const, neighbors);
+        if (coincident.first >= 0) atomKK->sync(Host, TAG_MASK);  // for the message
+        stop_if_coincident(coincident);
+        const auto r = engine->compute(nlocal, nall, positions, species_const, neighbors, exchange_kk_.get(), request,
+                                       forces, atom_energy, atom_virial);
+        const int bad = engine->first_nonfinite_force(nall, forces);
+        if (bad >= 0) atomKK->sync(Host, TAG_MASK);
+        stop_if_not_finite(r.energy, bad);
+        return r;
+      },
+      engine_kk_);
 
   if (eflag_global) eng_vdwl += result.energy;
   if (vflag_global)
@@ -249,7 +262,8 @@ void PairFacetKokkos<DeviceType>::unpack_forward_comm_kokkos(int n, int first, F
 template <class DeviceType>
 double PairFacetKokkos<DeviceType>::memory_usage() {
   double bytes = Pair::memory_usage();
-  if (engine_kk_) bytes += static_cast<double>(engine_kk_->workspace_bytes());
+  bytes += std::visit(
+      [](const auto& engine) { return engine ? static_cast<double>(engine->workspace_bytes()) : 0.0; }, engine_kk_);
   bytes += (d_species_.span() + d_in_list_.span() + d_type_species_.span()) * sizeof(int);
   if (!Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible)
     bytes += comm_data_.span() * sizeof(double);

@@ -32,7 +32,7 @@ class PairFacetKokkos : public PairFacet, public KokkosBase {
   // The memory space of the style's LAMMPS arrays (t_x_array is gone from LAMMPS 10 Sep 2025; t_int_1d is in all).
   using MemorySpace = typename ArrayTypes<DeviceType>::t_int_1d::memory_space;
   using Device = Kokkos::Device<DeviceType, MemorySpace>;
-  using Engine = facet::Engine<Device>;
+  using Engine = facet::Engine<Device>;  // for its view types (the same at every precision)
   using DeviceFeatures = typename facet::GhostExchange<Device>::Features;
 
   explicit PairFacetKokkos(LAMMPS* lmp);
@@ -40,6 +40,7 @@ class PairFacetKokkos : public PairFacet, public KokkosBase {
 
   void compute(int eflag, int vflag) override;
   void coeff(int narg, char** arg) override;
+  void create_engine() override;
   void init_style() override;
   double memory_usage() override;
 
@@ -66,7 +67,7 @@ class PairFacetKokkos : public PairFacet, public KokkosBase {
   void features_to_host(DeviceFeatures data);
   void features_from_host(DeviceFeatures data);
 
-  std::unique_ptr<Engine> engine_kk_;
+  facet::AnyEngine<Device> engine_kk_;
   std::unique_ptr<Exchange> exchange_kk_;
   DeviceFeatures d_comm_data_;
   Kokkos::View<int*, Device> d_type_species_;  // [type] species index or -1

@@ -564,3 +564,55 @@ TEST(PairFacetMD, MdExampleRunsWithKokkosAndMpi) {
   // The example prints 8 significant digits; 20 steps amplify round-off differences far less.
   EXPECT_NEAR(last_pe[0], last_pe[1], 1e-7 * std::abs(last_pe[0]));
 }
+
+// 9. `pair_style facet precision mixed` (float weights, features and kernels; double positions, edge vectors
+// and sums) against double, on one rank, two ranks and the Kokkos style: in one run, the mixed forces are
+// stored, the style is switched to double by giving pair_style again (pair_coeff kept) and the difference
+// is reduced (max over atoms of |dFx| + |dFy| + |dFz|). Measured on the 64-atom rattled cell: |dE| ~1e-6 eV, max |dF| ~1e-6 eV/A (float round-off,
+// unit 6e-8; tests/engine MixedPrecisionAgreesWithDouble); the bounds are 10x above, and 10^4 below the
+// shipped potentials' force errors.
+TEST(PairFacetMD, MixedPrecisionAgreesWithDouble) {
+  const std::string input =
+      plugin() + rattled_triclinic() + "pair_style facet precision mixed\npair_coeff * * " + kPotential + " Si\n" +
+      "run 0\n" + print("e_mixed", "pe") + "fix mixed all store/state 0 fx fy fz\n" +
+      "pair_style facet precision double\n" +
+      "variable df atom abs(fx-f_mixed[1])+abs(fy-f_mixed[2])+abs(fz-f_mixed[3])\n" +
+      "compute dfmax all reduce max v_df\n" + thermo("step pe c_dfmax") + "run 0\n" + print("e_double", "pe") +
+      print("df_max", "c_dfmax");
+  LammpsOptions kokkos;
+  kokkos.kokkos = true;
+  kokkos.threads = 2;
+  for (const auto& [name, options] : {std::pair{"serial", LammpsOptions{}}, {"2 ranks", ranks(2)}, {"kk", kokkos}}) {
+    const auto run = run_ok(input, options);
+    ASSERT_EQ(printed(run, "e_mixed").size(), 1u) << name;
+    const double e_mixed = printed(run, "e_mixed")[0], e_double = printed(run, "e_double")[0];
+    const double df = printed(run, "df_max")[0];
+    EXPECT_LT(std::abs(e_mixed - e_double), 1e-5) << name;
+    EXPECT_GT(std::abs(e_mixed - e_double), 0.0) << name;  // float really is used
+    EXPECT_LT(df, 1e-5) << name;
+    EXPECT_NE(run.log.find("mixed precision"), std::string::npos) << name;
+    EXPECT_NE(run.log.find("double precision"), std::string::npos) << name;  // the switch rebuilt the engine
+    std::cout << name << ": mixed - double: dE " << e_mixed - e_double << " eV, max |dF|_1 " << df << " eV/A\n";
+  }
+  const auto bad = run_lammps(plugin() + diamond(1, 1, 1) + "pair_style facet precision half\n");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.screen.find("unknown precision 'half' (expected double or mixed)"), std::string::npos) << bad.screen;
+}
+
+// 10. NVE in mixed precision: forces in float are the gradient of the float energy only to round-off, so
+// this checks that the error does not accumulate into a drift (same run and bound as test 1).
+TEST(PairFacetMD, MixedPrecisionConservesEnergy) {
+  std::ostringstream in;
+  in << plugin() << diamond(1, 1, 1) << "pair_style facet precision mixed\npair_coeff * * " << kPotential
+     << " Si\nvelocity all create 600.0 4928 loop geom\ntimestep 0.001\nfix nve all nve\nthermo 10\n"
+     << thermo("step temp etotal") << "run 10000\n";
+  const auto run = run_ok(in.str());
+  ASSERT_EQ(run.thermo.size(), 1u);
+  std::vector<double> t, e;
+  const auto step = run.thermo[0].column("Step"), etotal = run.thermo[0].column("TotEng");
+  for (size_t i = 0; i < step.size(); ++i) t.push_back(step[i] * 0.001), e.push_back(etotal[i]);
+  const double drift = slope(t, e) / 8 * 1e6;  // meV/atom/ns
+  EXPECT_LT(std::abs(drift), 1.0) << "meV/atom/ns";
+  std::cout << "NVE 8 atoms, mixed precision: drift " << drift << " meV/atom/ns, fluctuation "
+            << rms_about_fit(t, e) * 1e3 << " meV\n";
+}
