@@ -3,9 +3,10 @@
 
 1. cost per atom of one evaluation (energy, forces, virial), Kokkos engine beside the LibTorch reference
    on the same model and structures (build/bench/facet-bench), for the shipped demo potential and a random
-   model of Facet-small size;
+   model of Facet-small size, and the engine in mixed precision (time and its differences from double);
 2. LAMMPS MD of crystalline silicon at 300 K (1k, 8k, 64k atoms): Stillinger-Weber, pair_style facet and
-   facet/kk on the same number of OpenMP threads: atom-steps per second, memory per atom.
+   facet/kk on the same number of OpenMP threads (facet also with `precision mixed`): atom-steps per second,
+   memory per atom.
 
 Prints markdown tables. Usage: scripts/benchmark [--threads 2] [--sizes 5 10 20] [--quick]
 """
@@ -44,9 +45,15 @@ def engine_vs_torch(args):
         print('| atoms | edges/atom | engine ms/atom | LibTorch ms/atom | engine speed-up | engine CPU ms/atom | '
               'LibTorch CPU ms/atom | engine workspace kB/atom | energy difference (relative) |')
         print('|---|---|---|---|---|---|---|---|---|')
-        for line in lines[2:]:
-            w = line.split()
+        rows = [line.replace('|', ' ').split() for line in lines[2:]]
+        for w in rows:
             print(f'| {w[0]} | {w[1]} | {w[2]} | {w[3]} | {w[4]}x | {w[5]} | {w[6]} | {w[7]} | {w[8]} |')
+        print('\nThe same engine in mixed precision (same run; differences from double on the same structure):\n')
+        print('| atoms | mixed ms/atom | mixed CPU ms/atom | speed-up over double | energy difference meV/atom | '
+              'force difference rms meV/Å | force difference max meV/Å |')
+        print('|---|---|---|---|---|---|---|')
+        for w in rows:
+            print(f'| {w[0]} | {w[9]} | {w[10]} | {w[11]}x | {w[12]} | {w[13]} | {w[14]} |')
         print()
         sys.stdout.flush()
 
@@ -61,13 +68,14 @@ def lammps_md(args):
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OMP_PROC_BIND='spread', OMP_PLACES='threads')
     for cells in args.sizes:
         atoms = 8 * cells ** 3
-        for style in ('sw', 'facet', 'facet/kk'):
+        for style in ('sw', 'facet', 'facet mixed', 'facet/kk'):
             # about the same wall time per size: fewer steps for the slow styles and big cells
             steps = max(2, min(200, int((2e5 if style == 'sw' else 2e4) / atoms)))
             if args.quick:
                 steps = max(1, steps // 5)
             cmd = [lmp, '-in', 'bench/in.bench', '-log', 'none', '-var', 'cells', str(cells), '-var', 'steps',
                    str(steps), '-var', 'style', 'sw' if style == 'sw' else 'facet',
+                   '-var', 'precision', 'mixed' if style.endswith('mixed') else 'double',
                    '-var', 'potential', sw if style == 'sw' else 'potentials/Si-SW-demo.facet']
             if style in ('facet/kk', 'sw'):  # sw/kk: LAMMPS's own Kokkos style on the same threads
                 cmd += ['-k', 'on', 't', str(args.threads), '-sf', 'kk']

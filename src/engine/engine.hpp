@@ -283,17 +283,16 @@ KOKKOS_FORCEINLINE_FUNCTION void team_vector_for(const Team& team, int n, const 
   }
 }
 
-// The sum of f(i) for i in [0, n) over all threads and vector lanes of the team (known to all of them),
-// accumulated in double whatever f returns.
-template <class ExecSpace, class Team, class F>
-KOKKOS_FORCEINLINE_FUNCTION double team_vector_sum(const Team& team, int n, const F& f) {
-  double total = 0;
+// The sum (in T) of f(i) for i in [0, n) over all threads and vector lanes of the team (known to all of them).
+template <class ExecSpace, class T, class Team, class F>
+KOKKOS_FORCEINLINE_FUNCTION T team_vector_sum(const Team& team, int n, const F& f) {
+  T total = 0;
   if constexpr (runs_on_host<ExecSpace>) {
     (void)team;
 #pragma omp simd reduction(+ : total)
     for (int i = 0; i < n; ++i) total += f(i);
   } else {
-    Kokkos::parallel_reduce(Kokkos::TeamVectorRange(team, n), [&](int i, double& acc) { acc += f(i); }, total);
+    Kokkos::parallel_reduce(Kokkos::TeamVectorRange(team, n), [&](int i, T& acc) { acc += f(i); }, total);
   }
   return total;
 }
@@ -983,7 +982,8 @@ void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool wan
   const int n_groups = t == 0 ? n_groups_scalar_ : n_groups_;
   const int C = C_, nR = nR_, nshe = nshe_;
   const Real inv_avg = inv_avg_;
-  // Per team scratch [.][C]: R, dR/dr and dE/dR (nR rows each). Channel sums that form dE/dr_ij are double.
+  // Per team scratch [.][C]: R, dR/dr and dE/dR (nR rows each). The channel sums of an edge are in Real
+  // (a few dozen terms); what they give is added up in double.
   using Scratch = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   const int scratch_size = 3 * nR * C;
   Kokkos::View<double[6], Device> vsum("virial");
@@ -1030,7 +1030,7 @@ void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool wan
             const Real* Rk = R + gk(q) * C;
             Real* gRk = gR + gk(q) * C;
             const int row = gs1(q);
-            const double T = detail::team_vector_sum<ExecSpace>(team, C, [&](int c) {
+            const double T = detail::team_vector_sum<ExecSpace, Real>(team, C, [&](int c) {
               const Real w = dMs[c];
               da_access(j, row, c) += w * coef * Rk[c];
               gRk[c] += w * coef * aj[c];
@@ -1038,7 +1038,7 @@ void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool wan
             });
             for (int n = gfirst(q); n < gfirst(q + 1); ++n) dEdY[ps2(n)] += pvalue(n) * T;
           }
-          const double dEdr = detail::team_vector_sum<ExecSpace>(team, C, [&](int c) {
+          const double dEdr = detail::team_vector_sum<ExecSpace, Real>(team, C, [&](int c) {
             Real v = 0;
             for (int k = 0; k < nR; ++k) v += gR[k * C + c] * dR[k * C + c];
             return v;
