@@ -23,27 +23,37 @@ def kgrid(atoms, kdens):
     return tuple(n)
 
 
-def make_calc(atoms, ecut, kdens, width, smearing='fermi-dirac', txt=None):
+def make_calc(atoms, ecut, kdens, width, smearing='fermi-dirac', txt=None, kpts=None):
+    """GPAW plane-wave PBE calculator. The k-mesh is kgrid(atoms, kdens) unless `kpts` (a mesh size)
+    is given: strained copies of a cell keep the mesh of the unstrained one, so that finite differences
+    between them carry no k-mesh jump."""
     from gpaw import GPAW, PW
     return GPAW(mode=PW(ecut), xc='PBE',
-                kpts={'size': kgrid(atoms, kdens), 'gamma': True},
+                kpts={'size': tuple(kpts) if kpts else kgrid(atoms, kdens), 'gamma': True},
                 occupations={'name': smearing, 'width': width},
                 convergence=SCF_CONVERGENCE, maxiter=MAXITER, txt=txt)
 
 
-def label(atoms, ecut, kdens, width, smearing='fermi-dirac', txt=None):
-    """Runs PBE on `atoms` (in place) and returns a dict of labels. Raises
-    gpaw.KohnShamConvergenceError when the SCF does not converge."""
-    atoms.calc = make_calc(atoms, ecut, kdens, width, smearing, txt)
-    t0 = time.time()
+def results(atoms, stress=True):
+    """Labels of `atoms` from its (GPAW) calculator; stress only on request (it costs extra)."""
     # Free energy: the energy that forces and stress are derivatives of (force-consistent).
     e_free = atoms.get_potential_energy(force_consistent=True)
-    e0 = atoms.get_potential_energy()  # extrapolated to zero smearing, kept for reference
-    forces = atoms.get_forces()
-    stress = atoms.get_stress(voigt=False)
-    return dict(energy=e_free, energy_sigma0=e0, forces=forces, stress=stress,
-                seconds=time.time() - t0, niter=atoms.calc.scf.niter,
-                kgrid=kgrid(atoms, kdens))
+    out = dict(energy=e_free,
+               energy_sigma0=atoms.get_potential_energy(),  # extrapolated to zero smearing, for reference
+               forces=atoms.get_forces(), niter=atoms.calc.scf.niter)
+    if stress:
+        out['stress'] = atoms.get_stress(voigt=False)
+    return out
+
+
+def label(atoms, ecut, kdens, width, smearing='fermi-dirac', txt=None, kpts=None):
+    """Runs PBE on `atoms` (in place) and returns a dict of labels. Raises
+    gpaw.KohnShamConvergenceError when the SCF does not converge."""
+    atoms.calc = make_calc(atoms, ecut, kdens, width, smearing, txt, kpts)
+    t0 = time.time()
+    out = results(atoms)
+    out.update(seconds=time.time() - t0, kgrid=tuple(kpts) if kpts else kgrid(atoms, kdens))
+    return out
 
 
 def stress_gpa(stress):

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """Validation of a facet potential against the classical potential it learned, as physics.
 
-    /usr/bin/python3 scripts/validation/validate.py <potential.facet> <si-sw|cu-eam> [--name NAME] [--quick]
+    /usr/bin/python3 scripts/validation/validate.py <potential.facet> <si-sw|cu-eam|si-pbe> [--name NAME] ...
 
 (normally through scripts/validate, which sets up LAMMPS). Every property is computed twice with the same
 LAMMPS input templates (scripts/validation/lammps/*.lmp): once with the reference potential (the pair files
 of scripts/reference-data/lammps, i.e. the labels of data/<reference>) and once with the facet potential
 through the plugin. Writes docs/validation/<NAME>.md (the table) and docs/validation/<NAME>/ (PNG plots,
 results.json, the gnuplot scripts and their data). See docs/validation/README.md.
+
+si-pbe is different: the reference is DFT (the files of scripts/dft/reference, data/si-pbe/reference/*.json)
+plus experiment; only the facet potential runs, on the cells of those files.
 """
 import argparse
 import hashlib
@@ -24,6 +27,11 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, '..', '..'))
+# The Si reference properties (cells, strains, analysis) are defined once, in scripts/dft/refprops.py (numpy
+# only), for the DFT side (scripts/dft/reference.py) and the si-pbe mode here; bm_fit is also used by the others.
+sys.path.insert(0, os.path.join(ROOT, 'scripts', 'dft'))
+import refprops as RP  # noqa: E402
+from refprops import bm_fit  # noqa: E402
 TEMPLATES = os.path.join(HERE, 'lammps')
 REF_PAIRS = os.path.join(ROOT, 'scripts', 'reference-data', 'lammps')
 BAR_PER_GPA = 1.0e4
@@ -52,6 +60,12 @@ SYSTEMS = {
         n_vac=3,              # vacancy: 108 -> 107 atoms
         temp=300, md=dict(nequil=1000, nsample=1000, every=20, nnve=1000, vevery=2),
         liquid=None,
+    ),
+    # Against DFT (scripts/dft/reference) and experiment: only mass, symbol and the liquid run are used here;
+    # the cells come from the DFT files. Liquid: melted with SW at the experimental density, then facet NVT.
+    'si-pbe': dict(
+        symbol='Si', mass=28.0855, style='DFT (GPAW PBE, data/si-pbe/reference)',
+        liquid=dict(temp=1800, thot=3500, nhot=6000, ncool=2000, nequil=500, nsample=1000, every=20),
     ),
 }
 STRAIN = 0.005                                      # elastic constants: +-0.5 %
@@ -149,20 +163,6 @@ def numbers(path):
 
 # ----------------------------------------------------------------------------------------------
 # Properties
-
-def bm_fit(v, e):
-    """Third-order Birch-Murnaghan fit as a cubic polynomial in x = V^(-2/3): returns V0, E0, B0 (eV/Å^3)."""
-    x = v ** (-2.0 / 3.0)
-    p = np.polyfit(x, e, 3)
-    dp = np.polyder(p)
-    roots = [r.real for r in np.roots(dp) if abs(r.imag) < 1e-12 and r.real > 0]
-    x0 = min(roots, key=lambda r: abs(r - x.mean()))
-    v0 = x0 ** (-1.5)
-    # E(V) = P(x(V)); dE/dV = P' x', d2E/dV2 = P'' x'^2 + P' x'' ; at V0, P'(x0) = 0.
-    xp = -2.0 / 3.0 * v0 ** (-5.0 / 3.0)
-    b0 = v0 * np.polyval(np.polyder(dp), x0) * xp ** 2
-    return v0, float(np.polyval(p, x0)), b0
-
 
 def crystal_properties(R, s):
     n = s['n']
@@ -487,6 +487,426 @@ def report(args, sysdef, ref, fac, outdir, md_path, timings, potential_sha):
     return missed
 
 
+# ----------------------------------------------------------------------------------------------
+# si-pbe: the facet potential against DFT (GPAW PBE) reference properties and experiment.
+# The DFT side (scripts/dft/reference) writes data/si-pbe/reference/<property>.json with every cell it
+# evaluated; here the facet potential evaluates the very same cells with LAMMPS (point.lmp), relaxes where the
+# DFT side relaxed (atoms at the fixed cell, from the same start), and the properties come out of the same
+# analysis functions (scripts/dft/refprops.py).
+
+SI_PBE_PROPS = ('ev', 'elastic', 'phonons', 'vacancy', 'surface100', 'surface111')
+SI_PBE_DIR = os.path.join(ROOT, 'data', 'si-pbe', 'reference')
+EXPERIMENT = os.path.join(SI_PBE_DIR, 'experiment.json')
+# The issue's targets: a0 within 0.2 % of DFT, B and the elastic constants within 10 %, same phase ordering.
+TARGETS_PBE = dict(a0=0.002, B=0.10, C=0.10)
+FTOL_PBE = 1e-6          # LAMMPS CG tolerance (2-norm of the force vector, eV/Å): tighter than the DFT relaxations
+BAR_TO_EV_A3 = 1.0e-4 / EV_A3_GPA
+
+
+def lammps_frame(cell, positions):
+    """A general periodic cell in LAMMPS's form: rows a = (lx,0,0), b = (xy,ly,0), c = (xz,yz,lz) with
+    |tilt| <= half the box length (the same lattice, other basis vectors). Returns (lx, ly, lz, xy, xz, yz),
+    the rotated positions and the rotation Q (rotated = original @ Q)."""
+    A = np.array(cell, float)
+    if np.linalg.det(A) < 0:                      # LAMMPS needs a right-handed basis: reorder, same lattice
+        A = A[[1, 0, 2]]
+    Q, U = np.linalg.qr(A.T)                      # A^T = Q U  ->  A Q = U^T, lower triangular
+    Q = Q * np.sign(np.diag(U))
+    L = A @ Q
+    a, b, c = np.array([L[0, 0], 0, 0]), np.array([L[1, 0], L[1, 1], 0]), L[2].copy()
+    c = c - round(c[1] / b[1]) * b
+    c = c - round(c[0] / a[0]) * a
+    b = b - round(b[0] / a[0]) * a
+
+    def snap(t, l):                               # exactly +-l/2 (hexagonal nets) must not read as > l/2
+        return math.copysign(0.5 * l, t) if abs(abs(t) - 0.5 * l) < 1e-9 * l else t
+    box = (a[0], b[1], c[2], snap(b[0], a[0]), snap(c[0], a[0]), snap(c[1], b[1]))
+    return box, np.array(positions, float) @ Q, Q
+
+
+def write_cell_data(path, struct, mass):
+    box, pos, Q = lammps_frame(struct['cell'], struct['positions'])
+    lx, ly, lz, xy, xz, yz = box
+    lines = ['si-pbe reference cell\n', f'{len(pos)} atoms', '1 atom types', f'0.0 {lx!r} xlo xhi',
+             f'0.0 {ly!r} ylo yhi', f'0.0 {lz!r} zlo zhi', f'{xy!r} {xz!r} {yz!r} xy xz yz', '', 'Masses', '',
+             f'1 {mass}', '', 'Atoms # atomic', '']
+    lines += [f'{i + 1} 1 {x!r} {y!r} {z!r}' for i, (x, y, z) in enumerate(pos.tolist())]
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return Q
+
+
+def read_atoms_dump(path):
+    with open(path) as f:
+        lines = f.read().splitlines()
+    k = next(i for i, l in enumerate(lines) if l.startswith('ITEM: ATOMS'))
+    return np.array([[float(x) for x in l.split()] for l in lines[k + 1:] if l.strip()])
+
+
+def ml_point(R, struct, name, relax=False):
+    """Energy (eV), stress (3x3 eV/Å^3, ASE sign), forces and positions (original frame) of one cell."""
+    path = os.path.join(R.dir, name + '.data')
+    Q = write_cell_data(path, struct, R.s['mass'])
+    out = R.run('point.lmp', name, data=path, relax=int(relax), ftol=FTOL_PBE, out=name + '.txt', dump=name + '.dump')
+    v = numbers(out + '.txt')
+    p = np.array([[v[1], v[4], v[5]], [v[4], v[2], v[6]], [v[5], v[6], v[3]]])
+    stress = Q @ (-p * BAR_TO_EV_A3) @ Q.T       # LAMMPS pressure = -stress
+    d = read_atoms_dump(out + '.dump')
+    forces = d[:, 4:7] @ Q.T
+    return dict(energy=v[0], stress=stress.tolist(), forces=forces.tolist(), positions=(d[:, 1:4] @ Q.T).tolist(),
+                fmax=float(np.linalg.norm(forces, axis=1).max()))
+
+
+def load_si_pbe(ref_dir):
+    """The DFT reference files that exist; a line per missing one naming the command that makes it."""
+    refs, missing = {}, []
+    quick = os.path.basename(os.path.normpath(ref_dir)) == 'reference-quick'
+    for p in SI_PBE_PROPS:
+        path = os.path.join(ref_dir, p + '.json')
+        if os.path.exists(path):
+            refs[p] = json.load(open(path))
+        else:
+            missing.append(f'{os.path.relpath(path, ROOT)} is missing: it is made by '
+                           f'`scripts/dft/reference --only {p}{" --quick" if quick else ""}`')
+    return refs, missing
+
+
+def si_pbe_ml(R, refs):
+    """Every property of the DFT files, with the facet potential on the same cells."""
+    ml = {}
+    if 'ev' in refs:
+        phases = {}
+        for name, ph in refs['ev']['phases'].items():
+            pts = []
+            for p in ph['points']:
+                r = ml_point(R, p['structure'], 'ml-' + p['label'])
+                pts.append(dict(v_atom=p['v_atom'], e_atom=r['energy'] / len(p['structure']['symbols']),
+                                pressure=-np.trace(r['stress']) / 3 * EV_A3_GPA))
+            phases[name] = dict(points=pts)
+        ml['ev'] = dict(phases=phases, summary=RP.ev_summary(phases))
+        log(f'   E(V): a0 {ml["ev"]["summary"]["a0"]:.4f} Å, ordering {" < ".join(ml["ev"]["summary"]["ordering"])}')
+    if 'elastic' in refs:
+        pts = []
+        for p in refs['elastic']['points']:
+            tag = f'ml-elastic-{p["mode"]}{"+" if p["strain"] > 0 else "-"}'
+            u = ml_point(R, p['structure'], tag + '-unrelaxed')
+            r = ml_point(R, p['structure'], tag + '-relaxed', relax=True)
+            pts.append(dict(mode=p['mode'], strain=p['strain'], stress=u['stress'], stress_relaxed=r['stress'],
+                            fmax_relaxed=r['fmax']))
+        a0 = refs['elastic']['a0']
+        prim = dict(symbols=['Si', 'Si'], cell=[[0, a0 / 2, a0 / 2], [a0 / 2, 0, a0 / 2], [a0 / 2, a0 / 2, 0]],
+                    positions=[[0, 0, 0], [a0 / 4, a0 / 4, a0 / 4]])
+        p0 = ml_point(R, prim, 'ml-elastic-unstrained')
+        ml['elastic'] = dict(result=RP.elastic_constants(pts), points=pts,
+                             pressure_at_dft_a0_GPa=-np.trace(p0['stress']) / 3 * EV_A3_GPA)
+        log(f'   C11 {ml["elastic"]["result"]["C11"]:.1f}, C12 {ml["elastic"]["result"]["C12"]:.1f}, '
+            f'C44 {ml["elastic"]["result"]["C44"]:.1f} GPa')
+    if 'phonons' in refs:
+        ref = refs['phonons']
+        forces = [ml_point(R, d['structure'], f'ml-phonon-disp{i}')['forces'] for i, d in enumerate(ref['displaced'])]
+        ml['phonons'] = dict(result=RP.phonon_frequencies(ref['unitcell'], ref['supercell_matrix'], ref['dataset'],
+                                                          forces, ref['a0']))
+        log(f'   phonons: Gamma {ml["phonons"]["result"]["G_optical"]:.2f} THz')
+    if 'vacancy' in refs:
+        ref = refs['vacancy']
+        p = ml_point(R, ref['perfect']['structure'], 'ml-vacancy-perfect')
+        u = ml_point(R, ref['initial']['structure'], 'ml-vacancy-start')
+        r = ml_point(R, ref['initial']['structure'], 'ml-vacancy-relaxed', relax=True)
+        n = len(ref['perfect']['structure']['symbols'])
+        ml['vacancy'] = dict(result=dict(Ef=RP.vacancy_energy(p['energy'], n, r['energy']),
+                                         Ef_unrelaxed_start=RP.vacancy_energy(p['energy'], n, u['energy'])),
+                             fmax=r['fmax'])
+        log(f'   vacancy: {ml["vacancy"]["result"]["Ef"]:.3f} eV')
+    for o in ('100', '111'):
+        key = 'surface' + o
+        if key not in refs:
+            continue
+        ref = refs[key]
+        b = ml_point(R, ref['bulk']['structure'], f'ml-{key}-bulk')
+        st = ref['initial']['structure']
+        u = ml_point(R, st, f'ml-{key}-start')
+        r = ml_point(R, st, f'ml-{key}-relaxed', relax=True)
+        nb, ns = len(ref['bulk']['structure']['symbols']), len(st['symbols'])
+        g, gj = RP.surface_energy(r['energy'], ns, b['energy'], nb, st['cell'])
+        res = dict(gamma_eV_A2=g, gamma_J_m2=gj,
+                   gamma_start_J_m2=RP.surface_energy(u['energy'], ns, b['energy'], nb, st['cell'])[1])
+        if o == '100':
+            res['dimers'] = RP.dimer_buckling(dict(cell=st['cell'], positions=r['positions']))
+        ml[key] = dict(result=res, fmax=r['fmax'])
+        log(f'   surface ({o}): {gj:.3f} J/m^2')
+    return ml
+
+
+def liquid_si_pbe(work, fac, exp):
+    """g(r) of the facet liquid at 1800 K and the experimental liquid density: start configuration melted with
+    Stillinger-Weber at that density (NVT), then NVT with the facet potential (md.lmp, as in si-sw)."""
+    q = SYSTEMS['si-pbe']['liquid']
+    rho = exp['values']['liquid_density']['number_density_A3']
+    sw = Runner(work, SYSTEMS['si-sw'], 'reference')
+    a = (8.0 / rho) ** (1.0 / 3.0)
+    sw.run('melt.lmp', 'melt', data=sw.data('liquid-crystal', a, 2), thot=q['thot'], nhot=q['nhot'],
+           temp=q['temp'], ncool=q['ncool'], seed=93105, npt=0, out='liquid-start.data')
+    tag = fac.run('md.lmp', 'liquid', data=os.path.join(sw.dir, 'liquid-start.data'), temp=q['temp'],
+                  tinit=q['temp'], seed=771931, nequil=q['nequil'], nsample=q['nsample'], every=q['every'],
+                  nnve=0, vevery=1, tag='liquid')
+    frames = read_dump(tag + '.pos')
+    L = frames[0][0]
+    r, g = rdf(frames, rmax=min(6.0, 0.5 * L.min()))
+    pos, h = first_peak(r, g)
+    # First minimum: the first local minimum of g (3-bin running mean) between the peak + 0.15 Å and 3.6 Å, else
+    # the lowest g there. Liquid Si has only a shallow minimum, so the cut and the count are approximate.
+    gs = np.convolve(g, np.ones(3) / 3, mode='same')
+    sel = np.where((r > pos + 0.15) & (r < 3.6))[0]
+    loc = [i for i in sel[1:-1] if gs[i] < gs[i - 1] and gs[i] <= gs[i + 1]]
+    rmin = float(r[loc[0]] if loc else r[sel[np.argmin(gs[sel])]])
+    p = np.array([f[2] for f in frames])
+    dp = np.diff(p, axis=0)
+    dp -= np.round(dp / L) * L
+    msd = float((np.cumsum(dp, axis=0)[-1] ** 2).sum(axis=1).mean())
+    return dict(r=r.tolist(), g=g.tolist(), peak=pos, height=h, rmin=rmin, rho=rho,
+                coordination=coordination(r, g, rho, rmin), msd=msd, frames=len(frames),
+                time_ps=q['nsample'] * 1e-3, seconds_sw=sw.seconds)
+
+
+def pbe_plots(outdir, label, refs, ml, exp, liquid):
+    if 'ev' in refs:
+        cols = {'diamond': '#1f77b4', 'beta-tin': '#d62728', 'sh': '#2ca02c'}
+        plot = []
+        for src, data in (('dft', refs['ev']), ('ml', ml['ev'])):
+            summ = data['summary']
+            e_ref = summ['fits']['diamond']['E0']
+            for ph, d in data['phases'].items():
+                v = np.array([p['v_atom'] for p in d['points']])
+                e = np.array([p['e_atom'] for p in d['points']]) - e_ref
+                write_dat(os.path.join(outdir, f'ev_{src}_{ph}.dat'), [v, e], 'V/atom (A^3)  E/atom - E0(diamond) (eV)')
+                vv = np.linspace(v.min(), v.max(), 200)
+                write_dat(os.path.join(outdir, f'ev_{src}_{ph}_fit.dat'),
+                          [vv, RP.eos_energy(summ['fits'][ph], vv) - e_ref], 'BM3 fit')
+        for ph, c in cols.items():
+            if ph in refs['ev']['phases']:
+                plot += [f'"ev_dft_{ph}.dat" u 1:2 w p pt 7 ps 1.2 lc rgb "{c}" t "{ph}: DFT (PBE)"',
+                         f'"ev_dft_{ph}_fit.dat" u 1:2 w l dt 2 lw 1 lc rgb "{c}" notitle',
+                         f'"ev_ml_{ph}_fit.dat" u 1:2 w l lw 2 lc rgb "{c}" t "{ph}: facet ({label}), BM3 fit"',
+                         f'"ev_ml_{ph}.dat" u 1:2 w p pt 6 ps 1.2 lc rgb "{c}" notitle']
+        gnuplot(outdir, 'ev', TERM + 'set output "ev.png"\nset xlabel "volume per atom (Å^3)"\n'
+                'set ylabel "E/atom − E_0(diamond) of the same method (eV)"\nset key top right\nset grid\n'
+                'set title "Si: E(V) of diamond, β-tin, simple hexagonal (primitive cells; DFT cells)"\n'
+                'plot ' + ', \\\n     '.join(plot) + '\n')
+    if 'phonons' in refs:
+        keys = [('G_optical', 'Γ (optical)'), ('X_TA', 'X TA'), ('X_LA', 'X LA/LO'), ('X_TO', 'X TO')]
+        rows = []
+        for i, (k, lab) in enumerate(keys):
+            e = exp['values'].get(k, {}).get('value', float('nan')) if exp else float('nan')
+            rows.append(f'{i} "{lab}" {refs["phonons"]["result"][k]:.6g} {ml["phonons"]["result"][k]:.6g} {e:.6g}')
+        with open(os.path.join(outdir, 'phonons.dat'), 'w') as f:
+            f.write('# index label DFT facet experiment (THz)\n' + '\n'.join(rows) + '\n')
+        gnuplot(outdir, 'phonons', TERM + 'set output "phonons.png"\nset ylabel "frequency (THz)"\nset grid\n'
+                'set xrange [-0.5:3.5]\nset yrange [0:*]\nset key top left\n'
+                'set title "Si diamond: phonon frequencies at Γ and X (2×2×2 supercell of the primitive cell)"\n'
+                'plot "phonons.dat" u ($1-0.1):3:xtic(2) w p pt 7 ps 1.6 lc rgb "#1f77b4" t "DFT (PBE)", '
+                f'"" u 1:4 w p pt 5 ps 1.6 lc rgb "#d62728" t "facet ({label})", '
+                '"" u ($1+0.1):5 w p pt 9 ps 1.8 lc rgb "#000000" t "experiment"\n')
+    if liquid:
+        write_dat(os.path.join(outdir, 'rdf_liquid_facet.dat'), [liquid['r'], liquid['g']], 'r (A)  g(r)')
+        extra = ''
+        if exp and 'liquid_rdf_peak' in exp['values']:
+            extra = (f'set arrow from {exp["values"]["liquid_rdf_peak"]["value"]},graph 0 to '
+                     f'{exp["values"]["liquid_rdf_peak"]["value"]},graph 1 nohead dt 2 lc rgb "#000000"\n'
+                     f'set label "experiment: first peak" at {exp["values"]["liquid_rdf_peak"]["value"] + 0.05},'
+                     'graph 0.95\n')
+        gnuplot(outdir, 'rdf_liquid', TERM + 'set output "rdf_liquid.png"\nset xlabel "r (Å)"\nset ylabel "g(r)"\n'
+                f'set grid\nset title "Si liquid, NVT {SYSTEMS["si-pbe"]["liquid"]["temp"]} K at the experimental '
+                f'density: g(r) of facet ({label})"\n' + extra +
+                f'plot "rdf_liquid_facet.dat" u 1:2 w l lw 2 lc rgb "#d62728" t "facet ({label})"\n')
+
+
+def report_si_pbe(args, refs, missing, ml, exp, liquid, outdir, md_path, seconds, potential_sha):
+    rel_pot = os.path.relpath(os.path.abspath(args.potential), ROOT)
+    rel_ref = os.path.relpath(os.path.abspath(args.reference_dir), ROOT)
+    ev = lambda k: (exp or {}).get('values', {}).get(k, {})
+    missed, L = [], []
+
+    def fmt(x, f):
+        return '—' if x is None else f'{x:{f}}'
+
+    def line(name, unit, d, m, f, target=None, e=None, absdiff=None, short=None):
+        """One row: DFT, facet, deviation (relative, or absolute with unit absdiff), experiment, target, met."""
+        if d is None or m is None:
+            dev, ok = '—', ''
+        elif absdiff:                 # (unit, decimals, scale): a difference, not a ratio
+            dev, ok = f'{(m - d) * (absdiff[2] if len(absdiff) > 2 else 1):+.{absdiff[1]}f} {absdiff[0]}', ''
+        else:
+            err = (m - d) / abs(d)
+            dev = f'{100 * err:+.2f} %'
+            ok = '' if target is None else ('yes' if abs(err) <= target else '**no**')
+            if ok == '**no**':
+                missed.append(f'{short or name} ({100 * err:+.1f} %)')
+        t = '—' if target is None else f'≤ {100 * target:g} %'
+        L.append(f'| {name} | {unit} | {fmt(d, f)} | {fmt(m, f)} | {dev} | {fmt(e.get("value") if e else None, f)} '
+                 f'| {t} | {ok} |')
+
+    quick = any(r.get('quick') for r in refs.values())
+    L.append(f'# Validation: `{rel_pot}` against DFT (GPAW PBE) and experiment\n')
+    if quick:
+        L.append('> **Test report: the DFT reference was computed with `--quick` settings (low cutoff and k-point '
+                 'density). Its numbers, and hence every comparison here, are meaningless.**\n')
+    s = next(iter(refs.values()))['settings']
+    L.append(f'Generated by `scripts/validate {rel_pot} si-pbe --reference-dir {rel_ref}` '
+             f'({time.strftime("%Y-%m-%d", time.gmtime())}; potential sha256 `{potential_sha}`; LAMMPS '
+             f'{lammps_version()}). DFT: `{rel_ref}/*.json` from `scripts/dft/reference` (GPAW, {s["xc"]}, '
+             f'{s["ecut"]:g} eV, k-point density {s["kdens"]:g} Å⁻¹, {s["smearing"]} {s["width"]:g} eV; energies are '
+             'free energies). The facet potential evaluates the very cells of those files; methods: '
+             f'[README.md](README.md#si-pbe-against-dft-and-experiment); plots and raw numbers: [`{args.name}/`]({args.name}/).\n')
+    for m in missing:
+        L.append(f'- *Not compared:* {m}.')
+    unconv = [f'{k} ({p.get("mode", "")}{p["strain"]:+g})' if 'strain' in p else k
+              for k, r in refs.items() for p in (r.get('points') if k == 'elastic' else [r])
+              if p.get('converged') is False]
+    if unconv:
+        L.append(f'- *Warning:* DFT relaxations stopped before their force target in: {", ".join(unconv)}.')
+    if missing or unconv:
+        L.append('')
+    L.append('| property | unit | DFT (PBE) | facet | deviation | experiment | target | met |')
+    L.append('|---|---|---|---|---|---|---|---|')
+    if 'ev' in refs:
+        d, m = refs['ev']['summary'], ml['ev']['summary']
+        line('lattice constant a₀ (diamond, BM3 fit of E(V))', 'Å', d['a0'], m['a0'], '.4f', TARGETS_PBE['a0'], ev('a0'),
+             short='a₀')
+        line('bulk modulus B₀ (diamond, BM3)', 'GPa', d['fits']['diamond']['B0'], m['fits']['diamond']['B0'], '.1f',
+             TARGETS_PBE['B'], ev('B'), short='B₀')
+        line("B₀' (diamond, BM3)", '', d['fits']['diamond']['Bp'], m['fits']['diamond']['Bp'], '.2f')
+        line('E₀ per atom (diamond)', 'eV', d['fits']['diamond']['E0'], m['fits']['diamond']['E0'], '.4f',
+             absdiff=('meV', 1, 1000))
+        for ph in ('beta-tin', 'sh'):
+            if ph in d['fits']:
+                line(f'E₀({ph}) − E₀(diamond)', 'meV/atom', d['dE0_meV'][ph], m['dE0_meV'][ph], '.1f',
+                     absdiff=('meV', 1))
+                line(f'V₀ per atom ({ph}, c/a fixed at {refs["ev"]["phases"][ph]["c_over_a"]:.3f})', 'Å³',
+                     d['fits'][ph]['V0'], m['fits'][ph]['V0'], '.3f')
+                line(f'B₀ ({ph})', 'GPa', d['fits'][ph]['B0'], m['fits'][ph]['B0'], '.1f')
+        pt = lambda x: x['P_diamond_beta_tin']['P'] if x.get('P_diamond_beta_tin') else None
+        line('diamond → β-tin transition pressure (common tangent of the fits)', 'GPa', pt(d), pt(m), '.1f',
+             e=ev('P_diamond_beta_tin'))
+        same = d['ordering'] == m['ordering']
+        if not same:
+            missed.append('phase ordering')
+        out = [f'{ph} ({who})' for who, x in (('DFT', d), ('facet', m)) for ph, f in x['fits'].items()
+               if not f['V0_in_range']]
+        if out:
+            L.append(f'| (warning) | | BM3 minimum outside the sampled volumes, the fit extrapolates: {", ".join(out)} '
+                     '| | | | | |')
+        L.append(f'| phase ordering by E₀ | | {" < ".join(d["ordering"])} | {" < ".join(m["ordering"])} | — '
+                 f'| diamond < β-tin (< sh) | same as DFT | {"yes" if same else "**no**"} |')
+    if 'elastic' in refs:
+        d, m = refs['elastic']['result'], ml['elastic']['result']
+        st = 100 * refs['elastic']['strain']
+        for k, lab, t in (('C11', 'C11', TARGETS_PBE['C']), ('C12', 'C12', TARGETS_PBE['C']),
+                          ('C44', 'C44 with internal relaxation', TARGETS_PBE['C']),
+                          ('C44_unrelaxed', 'C44⁰ without internal relaxation', None),
+                          ('C_prime', "C' = (C11 − C12)/2", None), ('B_from_C', 'B = (C11 + 2 C12)/3', None)):
+            line(f'{lab}, ±{st:g} % strain at the DFT a₀', 'GPa', d[k], m[k], '.1f', t, ev(k), short=k)
+    if 'vacancy' in refs:
+        d, m = refs['vacancy']['result'], ml['vacancy']['result']
+        line('vacancy formation energy (16 sites, relaxed, fixed cell)', 'eV', d['Ef'], m['Ef'], '.3f', e=ev('Evac'))
+        line('vacancy formation energy, at the rattled start (informative)', 'eV', d['Ef_unrelaxed_start'],
+             m['Ef_unrelaxed_start'], '.3f')
+    for o, lab in (('100', '(100) p(2×1), asymmetric dimers'), ('111', '(111) unreconstructed 1×1')):
+        k = 'surface' + o
+        if k in refs:
+            line(f'surface energy {lab}, relaxed', 'J/m²', refs[k]['result']['gamma_J_m2'], ml[k]['result']['gamma_J_m2'],
+                 '.3f', e=ev('gamma' + o))
+    if 'surface100' in refs:
+        for side, (dd, mm) in zip(('top', 'bottom'), zip(refs['surface100']['result']['dimers'],
+                                                         ml['surface100']['result']['dimers'])):
+            line(f'(100) dimer buckling Δz, {side} face', 'Å', dd['dz'], mm['dz'], '.3f', absdiff=('Å', 3))
+    if 'phonons' in refs:
+        d, m = refs['phonons']['result'], ml['phonons']['result']
+        for k, lab in (('G_optical', 'Γ optical'), ('X_TA', 'X TA'), ('X_LA', 'X LA = LO'), ('X_TO', 'X TO')):
+            line(f'phonon {lab}', 'THz', d[k], m[k], '.2f', e=ev(k))
+    if liquid:
+        T = SYSTEMS['si-pbe']['liquid']['temp']
+        line(f'liquid {T} K: g(r) first peak position', 'Å', None, liquid['peak'], '.3f', e=ev('liquid_rdf_peak'))
+        line(f'liquid {T} K: coordination (r < first minimum, {liquid["rmin"]:.2f} Å)', '', None,
+             liquid['coordination'], '.2f', e=ev('liquid_coordination'))
+    L.append('')
+    L.append('**Targets missed:** ' + (', '.join(missed) if missed else 'none') + '.\n')
+    notes = ['Deviation = (facet − DFT)/|DFT|, or the difference where a unit is shown. Targets (issue 8): '
+             'a₀ within 0.2 %, B and C11, C12, C44 within 10 % of DFT, the same phase ordering; the other rows are '
+             'for information. The experimental column is for orientation only: DFT-PBE itself differs from '
+             'experiment (a₀ +0.7 %, static lattice vs room temperature), and experimental surfaces reconstruct '
+             'beyond the cells used here. Sources: `data/si-pbe/reference/experiment.json`.']
+    if 'elastic' in refs:
+        notes.append(f'Elastic constants: both at the DFT cell (a₀ = {refs["elastic"]["a0"]} Å); the facet pressure '
+                     f'there is {ml["elastic"]["pressure_at_dft_a0_GPa"]:+.2f} GPa.')
+    if liquid:
+        notes.append(f'Liquid: 64 atoms at the experimental density {liquid["rho"]:.4f} Å⁻³ (start melted with '
+                     f'Stillinger-Weber, NVT), then facet NVT at {SYSTEMS["si-pbe"]["liquid"]["temp"]} K: '
+                     f'{SYSTEMS["si-pbe"]["liquid"]["nequil"] / 1000:g} ps + {liquid["time_ps"]:g} ps sampling '
+                     f'({liquid["frames"]} frames); mean-square displacement over the sampling {liquid["msd"]:.2f} Å² '
+                     '(a liquid moves several Å²). No DFT liquid: a DFT MD is beyond this machine.')
+    L.append(' '.join(notes) + '\n')
+    L.append('| plot | |')
+    L.append('|---|---|')
+    if 'ev' in refs:
+        L.append(f'| E(V), three phases | ![E(V)]({args.name}/ev.png) |')
+    if 'phonons' in refs:
+        L.append(f'| phonons at Γ and X | ![phonons]({args.name}/phonons.png) |')
+    if liquid:
+        L.append(f'| g(r), liquid | ![g(r) liquid]({args.name}/rdf_liquid.png) |')
+    L.append('')
+    L.append(f'Wall time of the facet LAMMPS runs: {seconds:.0f} s '
+             f'(OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS", "1")}, serial, on a shared 2-core machine).\n')
+    with open(md_path, 'w') as f:
+        f.write('\n'.join(L))
+    return missed
+
+
+def main_si_pbe(args, pot, plugin, sha):
+    t0 = time.time()
+    args.reference_dir = args.reference_dir or SI_PBE_DIR
+    refs, missing = load_si_pbe(args.reference_dir)
+    for m in missing:
+        log(f'note: {m}')
+    if not refs:
+        sys.exit(f'validate.py si-pbe: no DFT reference in {os.path.relpath(args.reference_dir, ROOT)}; compute it '
+                 'with scripts/dft/reference (see docs/dft-data.md), or point --reference-dir at one')
+    exp = None
+    if os.path.exists(EXPERIMENT):
+        exp = json.load(open(EXPERIMENT))
+    else:
+        log(f'note: {os.path.relpath(EXPERIMENT, ROOT)} is missing: no experimental column, no liquid g(r) run')
+    work = os.path.abspath(args.reuse) if args.reuse else tempfile.mkdtemp(prefix='facet-validate-')
+    try:
+        fac = Runner(work, SYSTEMS['si-pbe'], 'facet', potential=pot, plugin=plugin)
+        log(f'== facet: the cells of {", ".join(refs)}')
+        ml = si_pbe_ml(fac, refs)
+        liquid = None
+        if exp:
+            log('== facet: liquid')
+            liquid = liquid_si_pbe(work, fac, exp)
+            log(f'   g(r) first peak {liquid["peak"]:.3f} Å, coordination {liquid["coordination"]:.2f}')
+        outdir = os.path.join(args.outdir, args.name)
+        os.makedirs(outdir, exist_ok=True)
+        pbe_plots(outdir, args.name, refs, ml, exp, liquid)
+        md_path = os.path.join(args.outdir, args.name + '.md')
+        missed = report_si_pbe(args, refs, missing, ml, exp, liquid, outdir, md_path, fac.seconds, sha)
+        dft = {k: dict(result=v.get('result') or v.get('summary')) for k, v in refs.items()}
+        if liquid:
+            liquid = {k: v for k, v in liquid.items() if k not in ('r', 'g')}
+        with open(os.path.join(outdir, 'results.json'), 'w') as f:
+            json.dump(dict(potential=os.path.relpath(pot, ROOT), sha256=sha,
+                           reference_dir=os.path.relpath(os.path.abspath(args.reference_dir), ROOT),
+                           missing=missing, dft=dft, facet=ml, liquid=liquid, targets=TARGETS_PBE, missed=missed,
+                           timings_s=dict(facet=fac.seconds, total=time.time() - t0)), f, indent=1, sort_keys=True)
+        log(f'wrote {os.path.relpath(md_path, ROOT)} and {os.path.relpath(outdir, ROOT)}/ '
+            f'({time.time() - t0:.0f} s); targets missed: {", ".join(missed) if missed else "none"}')
+    finally:
+        if args.keep_work or args.reuse:
+            log(f'work files kept in {work}')
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def lammps_version():
     out = subprocess.run([os.environ['FACET_LMP'], '-h'], capture_output=True, text=True).stdout
     for line in out.splitlines():
@@ -505,6 +925,8 @@ def main():
     ap.add_argument('--keep-work', action='store_true', help='keep the LAMMPS work folder')
     ap.add_argument('--reuse', metavar='DIR', help='work folder kept by --keep-work: redo only the analysis and '
                     'the LAMMPS runs that did not finish there (the folder is kept)')
+    ap.add_argument('--reference-dir', metavar='DIR', help='si-pbe: the DFT reference files (default '
+                    'data/si-pbe/reference; data/si-pbe/reference-quick for a test of the pipeline)')
     args = ap.parse_args()
     global REUSE
     REUSE = bool(args.reuse)
@@ -516,6 +938,10 @@ def main():
             sys.exit(f'validate.py: {p} not found' + (' (run scripts/build)' if p == plugin else ''))
     s = SYSTEMS[args.reference]
     sha = hashlib.sha256(open(pot, 'rb').read()).hexdigest()[:16]
+    if args.reference == 'si-pbe':
+        return main_si_pbe(args, pot, plugin, sha)
+    if args.reference_dir:
+        sys.exit('validate.py: --reference-dir is for si-pbe only')
     t0 = time.time()
     work = os.path.abspath(args.reuse) if args.reuse else tempfile.mkdtemp(prefix='facet-validate-')
     try:
