@@ -563,6 +563,14 @@ TEST(PairFacetMD, MdExampleRunsWithKokkosAndMpi) {
   }
   // The example prints 8 significant digits; 20 steps amplify round-off differences far less.
   EXPECT_NEAR(last_pe[0], last_pe[1], 1e-7 * std::abs(last_pe[0]));
+  // -var precision mixed: the same trajectory to single-precision round-off (1e-6 eV on 64 atoms at step 0,
+  // test 9; 20 steps of a chaotic trajectory amplify it little), the same energy conservation.
+  const auto mixed = run_ok(example("silicon-md/in.md", {{"nvt_steps", "10"}, {"nve_steps", "10"}, {"precision", "mixed"}}));
+  ASSERT_EQ(mixed.thermo.size(), 2u);
+  EXPECT_NE(mixed.log.find("mixed precision"), std::string::npos);
+  const auto etotal = mixed.thermo[1].column("TotEng");
+  for (double e : etotal) EXPECT_NEAR(e, etotal[0], 0.005);
+  EXPECT_NEAR(mixed.thermo[1].column("PotEng").back(), last_pe[0], 1e-6 * std::abs(last_pe[0]));
 }
 
 // 9. `pair_style facet precision mixed` (float weights, features and kernels; double positions, edge vectors
