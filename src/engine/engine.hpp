@@ -27,6 +27,7 @@
 #include "core/bspline.hpp"
 #include "core/clebsch_gordan.hpp"
 #include "core/envelope.hpp"
+#include "core/fast_exp.hpp"
 #include "core/s2_grid.hpp"
 #include "core/spherical_harmonics.hpp"
 #include "model/potential.hpp"
@@ -233,17 +234,14 @@ V upload_vector(const std::string& name, const std::vector<typename V::non_const
 // v - v is 0 for finite v and NaN for NaN or infinity (the isfinite of Kokkos moved namespaces in 4.0).
 KOKKOS_INLINE_FUNCTION bool finite(double v) { return v - v == 0.0; }
 
-// exp of the argument's own precision (expf and exp exist in host and CUDA device code alike).
-KOKKOS_INLINE_FUNCTION double exponential(double x) { return exp(x); }
-KOKKOS_INLINE_FUNCTION float exponential(float x) { return expf(x); }
-
+// fast_exp: vectorised in the host SIMD loops, the device's exp on GPUs (core/fast_exp.hpp).
 template <class T>
 KOKKOS_INLINE_FUNCTION T silu(T x) {
-  return x / (T(1) + exponential(-x));
+  return x / (T(1) + fast_exp(-x));
 }
 template <class T>
 KOKKOS_INLINE_FUNCTION T silu_derivative(T x) {
-  const T s = T(1) / (T(1) + exponential(-x));
+  const T s = T(1) / (T(1) + fast_exp(-x));
   return s * (T(1) + x * (T(1) - s));
 }
 
