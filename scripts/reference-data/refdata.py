@@ -67,6 +67,7 @@ SYSTEMS = {
         defect_T=800, slab_T=600,
         interstitial=('octahedral', [0.5, 0.5, 0.5]),  # relaxes towards the <100> dumbbell
         slab=(2, 2, 3),                                # 2x2 (100) faces, 6 atomic layers, 48 atoms
+        strain_normal=True,                            # + uniaxial/tetragonal strains (C11, C12, C')
     ),
 }
 VACUUM = 12.0            # Å of vacuum above the (100) slabs (pbc stays T T T)
@@ -172,6 +173,35 @@ def static_frames(s, name):
         out.append(frame(cell, rattle(pos, 0.03, g), config_type='shear',
                          deformation=' '.join(f'{x:.5f}' for x in d.ravel()), rattle='0.03',
                          supercell=reps_str(reps), frame_id=f'{name}/shear/{k:03d}'))
+    # Normal (diagonal) strains, for C11, C12 and the tetragonal shear C' = (C11 - C12)/2, which the
+    # hydrostatic frames do not see and the sheared ones only weakly (cu-eam only, added later: a new
+    # category draws from its own generator and moves no frame of the others, see split_of). Perfect
+    # 8-atom crystals under uniaxial strain along x and under volume-conserving tetragonal strain
+    # (1+e, 1+e, 1/(1+e)^2), then rattled cells at random diagonal strains within ±3 %.
+    if s.get('strain_normal'):
+        k = 0
+        for e in (-0.03, -0.02, -0.01, -0.005, 0.005, 0.01, 0.02, 0.03):
+            d = np.diag([1 + e, 1.0, 1.0])
+            cell, pos = deform(*crystal(s, s['small'][0]), d)
+            out.append(frame(cell, pos, config_type='strain_normal', deformation=' '.join(f'{x:.5f}' for x in d.ravel()),
+                             rattle='0', supercell=reps_str(s['small'][0]), frame_id=f'{name}/strain_normal/{k:03d}'))
+            k += 1
+        for e in (-0.02, -0.01, -0.005, 0.005, 0.01, 0.02):
+            d = np.diag([1 + e, 1 + e, 1 / (1 + e) ** 2])
+            cell, pos = deform(*crystal(s, s['small'][0]), d)
+            out.append(frame(cell, pos, config_type='strain_normal', deformation=' '.join(f'{x:.5f}' for x in d.ravel()),
+                             rattle='0', supercell=reps_str(s['small'][0]), frame_id=f'{name}/strain_normal/{k:03d}'))
+            k += 1
+        g = rng(name, 'strain_normal')
+        for j in range(10):
+            reps = s['small'][j % 3]
+            d = np.diag(g.uniform(-0.03, 0.03, 3))
+            d += np.eye(3)
+            cell, pos = deform(*crystal(s, reps), d)
+            out.append(frame(cell, rattle(pos, 0.03, g), config_type='strain_normal',
+                             deformation=' '.join(f'{x:.5f}' for x in d.ravel()), rattle='0.03',
+                             supercell=reps_str(reps), frame_id=f'{name}/strain_normal/{k:03d}'))
+            k += 1
     # Rattled crystals: Gaussian displacements (standard deviation per component) from 0.02 to 0.15 Å.
     g = rng(name, 'rattle')
     for k, sigma in enumerate(np.linspace(0.02, 0.15, 30)):

@@ -212,6 +212,10 @@ std::vector<Flag> train_flags(TrainOptions& o, bool& help) {
   add("--no-plots", "", "make no pictures", [&](const std::string&) { o.make_plots = false; });
   add("--checkpoint", "DIR", "write DIR/checkpoint.pt after every epoch", [&](const std::string& v) { o.checkpoint = v; });
   add("--resume", "", "continue from the checkpoint in --checkpoint DIR", [&](const std::string&) { o.resume = true; });
+  add("--init", "FILE",
+      "start from the weights of this potential, with its hyperparameters, elements and normalisation (the "
+      "model flags are not used), and a fresh optimiser",
+      [&](const std::string& v) { o.init = v; });
   add("--help", "", "print this and exit", [&](const std::string&) { help = true; });
   return f;
 }

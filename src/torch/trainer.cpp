@@ -498,9 +498,17 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
   }
   if (!o.test_file.empty()) test = read_frames(o.test_file, o.keys);
 
+  // --init: the model (shape, elements, normalisation and weights) comes from an existing potential.
+  std::optional<Potential> init;
+  if (!o.init.empty()) {
+    init = read_potential(o.init);
+    if (!o.elements.empty() && o.elements != init->hyper.elements)
+      throw UsageError("--elements: differs from the elements of --init " + o.init);
+  }
+
   // Elements: every atom of every set must have one.
-  ModelHyperparameters hp = o.hyper;
-  hp.elements = o.elements.empty() ? elements_of(training) : o.elements;
+  ModelHyperparameters hp = init ? init->hyper : o.hyper;
+  if (!init) hp.elements = o.elements.empty() ? elements_of(training) : o.elements;
   for (const auto* set : {&training, &valid, &test})
     for (const auto& s : *set)
       for (const auto& e : s.species)
@@ -508,13 +516,24 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
           std::string list;
           for (const auto& x : hp.elements) list += (list.empty() ? "" : ",") + x;
           throw std::runtime_error(where(s) + ": element '" + e + "' is not among the model's elements (" + list +
-                                   (o.elements.empty() ? ", those of the training frames)" : ", from --elements)"));
+                                   (init ? ", those of --init " + o.init + ")"
+                                         : o.elements.empty() ? ", those of the training frames)" : ", from --elements)"));
         }
-  hp.atomic_energies.assign(hp.elements.size(), 0.0);
 
-  const Normalization norm = normalization_from_data(training, hp.elements, hp.r_cut);
-  FacetModel model(hp, o.seed);
-  model->set_normalization(norm.avg_num_neighbors, norm.energy_scale, norm.atomic_energies);
+  Normalization norm;
+  FacetModel model(nullptr);
+  if (init) {  // the weights were fitted with the file's normalisation: keep it
+    norm.avg_num_neighbors = hp.avg_num_neighbors;
+    norm.energy_scale = hp.energy_scale;
+    norm.atomic_energies = hp.atomic_energies;
+    norm.notes.push_back("initialised from " + o.init + " (its weights, hyperparameters and normalisation)");
+    model = FacetModel(*init);
+  } else {
+    hp.atomic_energies.assign(hp.elements.size(), 0.0);
+    norm = normalization_from_data(training, hp.elements, hp.r_cut);
+    model = FacetModel(hp, o.seed);
+    model->set_normalization(norm.avg_num_neighbors, norm.energy_scale, norm.atomic_energies);
+  }
   const Potential initial = model->to_potential();
   FacetModel ema(initial);
   for (auto& p : ema->parameters()) p.requires_grad_(false);

@@ -75,6 +75,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   int threads = 1;  // 1: the same bits on every machine (docs/trainer.md, "Determinism")
   std::string output = "potential.facet", log, plots, checkpoint;  // log, plots: defaults derived from output
+  std::string init;  // --init FILE: start from this potential's weights, hyperparameters and normalisation
   bool resume = false, make_plots = true;
   std::string command_line;  // stored as provenance
 };

@@ -285,6 +285,48 @@ TEST(Trainer, DeterministicAndResumable) {
   EXPECT_NE(error_of([&] { train(o, quiet); }).find("--batch-size"), std::string::npos);
 }
 
+TEST(Trainer, InitStartsFromTheWeightsOfAPotential) {
+  const fs::path dir = fresh_dir("init");
+  write_frames(dir / "train.xyz", data_set(10, 41));
+  write_frames(dir / "valid.xyz", data_set(5, 42));
+  TrainOptions o = tiny_options(dir);
+  o.train_files = {(dir / "train.xyz").string()};
+  o.valid_file = (dir / "valid.xyz").string();
+  o.epochs = 6, o.lr = 3e-2;
+  o.output = (dir / "a.facet").string();
+  std::ostringstream quiet;
+  const TrainResult a = train(o, quiet);
+  const Potential pa = read_potential(o.output);
+
+  // One epoch from --init with a vanishing learning rate: the file's shape, normalisation and predictions.
+  TrainOptions i = tiny_options(dir);
+  i.train_files = o.train_files;
+  i.valid_file = o.valid_file;
+  i.hyper.channels = 3, i.hyper.r_cut = 3.0;  // model flags are not used with --init
+  i.init = o.output;
+  i.epochs = 1, i.lr = 1e-14, i.seed = 99;
+  i.output = (dir / "b.facet").string();
+  std::ostringstream log;
+  const TrainResult b = train(i, log);
+  EXPECT_NE(log.str().find("initialised from"), std::string::npos) << log.str();
+  const Potential pb = read_potential(i.output);
+  EXPECT_EQ(pb.hyper, pa.hyper);  // hyperparameters and normalisation (E0, avg_num_neighbors, energy_scale)
+  const auto valid = read_extxyz(o.valid_file);
+  const auto before = predict(pa, valid), after = predict(pb, valid);
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t k = 0; k < before.size(); ++k) {
+    EXPECT_NEAR(*after[k].energy, *before[k].energy, 1e-9) << "frame " << k;
+    for (size_t j = 0; j < before[k].forces.size(); ++j)
+      for (int c = 0; c < 3; ++c) EXPECT_NEAR(after[k].forces[j][c], before[k].forces[j][c], 1e-9);
+  }
+  EXPECT_NEAR(b.history.front().forces_rmse, a.valid.forces_rmse, 1e-9);  // epoch 1 starts where the file was
+  EXPECT_NEAR(b.valid.energy_rmse, a.valid.energy_rmse, 1e-9);
+
+  // Elements that contradict the file are refused.
+  i.elements = {pa.hyper.elements.rbegin(), pa.hyper.elements.rend()};
+  EXPECT_NE(error_of([&] { train(i, quiet); }).find("--elements"), std::string::npos);
+}
+
 TEST(Trainer, MetricsEqualFacetEvalOnTheWrittenPotential) {
   const fs::path dir = fresh_dir("eval");
   write_frames(dir / "train.xyz", data_set(8, 31));
