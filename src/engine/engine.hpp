@@ -13,8 +13,8 @@
 #pragma once
 
 #include <Kokkos_Core.hpp>
-#include <Kokkos_ScatterView.hpp>
-#include <Kokkos_UniqueToken.hpp>
+#include <Kokkos_ScatterView.hpp>  // Kokkos::Experimental::UniqueToken comes with Kokkos_Core.hpp (its own
+                                   // header is private from Kokkos 4 on)
 
 #include <cmath>
 #include <stdexcept>
@@ -236,6 +236,24 @@ KOKKOS_INLINE_FUNCTION bool finite(double v) { return v - v == 0.0; }
 // exp of the argument's own precision (expf and exp exist in host and CUDA device code alike).
 KOKKOS_INLINE_FUNCTION double exponential(double x) { return exp(x); }
 KOKKOS_INLINE_FUNCTION float exponential(float x) { return expf(x); }
+
+// The edge harmonics of degree <= l_edge and their gradients (Y [harmonic], dY [harmonic][3]) of the edge
+// vector r: straight into the edge rows in double, else evaluated in double and stored in Real. (In a
+// function of its own: CUDA's extended lambdas cannot first-capture variables inside `if constexpr`.)
+template <int MaxHarmonics, class Real>
+KOKKOS_INLINE_FUNCTION void edge_harmonics(int l_edge, const double r[3], Real* Y, Real* dY) {
+  if constexpr (std::is_same<Real, double>::value) {
+    spherical_harmonics_with_gradient(l_edge, r, Y, dY);
+  } else {
+    double Yd[MaxHarmonics], dYd[3 * MaxHarmonics];
+    spherical_harmonics_with_gradient(l_edge, r, Yd, dYd);
+    const int n = (l_edge + 1) * (l_edge + 1);
+    for (int s = 0; s < n; ++s) {
+      Y[s] = static_cast<Real>(Yd[s]);
+      for (int k = 0; k < 3; ++k) dY[3 * s + k] = static_cast<Real>(dYd[3 * s + k]);
+    }
+  }
+}
 
 template <class T>
 KOKKOS_INLINE_FUNCTION T silu(T x) {
@@ -668,18 +686,7 @@ void Engine<Device, Real>::edge_geometry() {
           eB(e, b) = B[b];
           edB(e, b) = dB[b];
         }
-        if constexpr (std::is_same<Real, double>::value) {
-          // Harmonics and their gradients straight into the edge rows.
-          spherical_harmonics_with_gradient(Le, r, &eY(e, 0), &edY(e, 0, 0));
-        } else {  // evaluated in double, stored in Real
-          double Y[kMaxEdgeHarmonics], dY[3 * kMaxEdgeHarmonics];
-          spherical_harmonics_with_gradient(Le, r, Y, dY);
-          const int n = (Le + 1) * (Le + 1);
-          for (int s = 0; s < n; ++s) {
-            eY(e, s) = static_cast<Real>(Y[s]);
-            for (int k = 0; k < 3; ++k) edY(e, s, k) = static_cast<Real>(dY[3 * s + k]);
-          }
-        }
+        detail::edge_harmonics<kMaxEdgeHarmonics>(Le, r, &eY(e, 0), &edY(e, 0, 0));
       });
 }
 
