@@ -13,8 +13,8 @@
 #pragma once
 
 #include <Kokkos_Core.hpp>
-#include <Kokkos_ScatterView.hpp>
-#include <Kokkos_UniqueToken.hpp>
+#include <Kokkos_ScatterView.hpp>  // Kokkos::Experimental::UniqueToken comes with Kokkos_Core.hpp (its own
+                                   // header is private from Kokkos 4 on)
 
 #include <cmath>
 #include <stdexcept>
@@ -181,6 +181,8 @@ class Engine {
   Features h_, dh_, dM_, da_;            // current features and adjoints
   View<double***> exchange_buffer_;      // features or adjoints in double for the exchange (Real = float)
   View<Real**> da_copies_;               // [thread][atom * harmonic * c]: edge_backward's private copies of da
+  // Thread tokens for them (made once: on GPUs a token set owns a device lock array).
+  Kokkos::Experimental::UniqueToken<ExecSpace> tokens_;
   int n_edges_ = 0;
 };
 
@@ -233,6 +235,24 @@ V upload_vector(const std::string& name, const std::vector<typename V::non_const
 
 // v - v is 0 for finite v and NaN for NaN or infinity (the isfinite of Kokkos moved namespaces in 4.0).
 KOKKOS_INLINE_FUNCTION bool finite(double v) { return v - v == 0.0; }
+
+// The edge harmonics of degree <= l_edge and their gradients (Y [harmonic], dY [harmonic][3]) of the edge
+// vector r: straight into the edge rows in double, else evaluated in double and stored in Real. (In a
+// function of its own: CUDA's extended lambdas cannot first-capture variables inside `if constexpr`.)
+template <int MaxHarmonics, class Real>
+KOKKOS_INLINE_FUNCTION void edge_harmonics(int l_edge, const double r[3], Real* Y, Real* dY) {
+  if constexpr (std::is_same<Real, double>::value) {
+    spherical_harmonics_with_gradient(l_edge, r, Y, dY);
+  } else {
+    double Yd[MaxHarmonics], dYd[3 * MaxHarmonics];
+    spherical_harmonics_with_gradient(l_edge, r, Yd, dYd);
+    const int n = (l_edge + 1) * (l_edge + 1);
+    for (int s = 0; s < n; ++s) {
+      Y[s] = static_cast<Real>(Yd[s]);
+      for (int k = 0; k < 3; ++k) dY[3 * s + k] = static_cast<Real>(dYd[3 * s + k]);
+    }
+  }
+}
 
 // fast_exp: vectorised in the host SIMD loops, the device's exp on GPUs (core/fast_exp.hpp).
 template <class T>
@@ -666,18 +686,7 @@ void Engine<Device, Real>::edge_geometry() {
           eB(e, b) = B[b];
           edB(e, b) = dB[b];
         }
-        if constexpr (std::is_same<Real, double>::value) {
-          // Harmonics and their gradients straight into the edge rows.
-          spherical_harmonics_with_gradient(Le, r, &eY(e, 0), &edY(e, 0, 0));
-        } else {  // evaluated in double, stored in Real
-          double Y[kMaxEdgeHarmonics], dY[3 * kMaxEdgeHarmonics];
-          spherical_harmonics_with_gradient(Le, r, Y, dY);
-          const int n = (Le + 1) * (Le + 1);
-          for (int s = 0; s < n; ++s) {
-            eY(e, s) = static_cast<Real>(Y[s]);
-            for (int k = 0; k < 3; ++k) edY(e, s, k) = static_cast<Real>(dY[3 * s + k]);
-          }
-        }
+        detail::edge_harmonics<kMaxEdgeHarmonics>(Le, r, &eY(e, 0), &edY(e, 0, 0));
       });
 }
 
@@ -965,7 +974,7 @@ void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool wan
   // access per element defeats the vectoriser and cost a third of the time in float); on one thread straight
   // into da; on GPUs by atomics.
   const size_t row_count = static_cast<size_t>(n_all) * nsh_ * C_;
-  Kokkos::Experimental::UniqueToken<ExecSpace> tokens;
+  auto tokens = tokens_;
   const bool private_copies = detail::runs_on_host<ExecSpace> && tokens.size() > 1;
   if (private_copies) {
     if (da_copies_.extent(0) < static_cast<size_t>(tokens.size()) || da_copies_.extent(1) < row_count)

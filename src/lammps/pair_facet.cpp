@@ -44,8 +44,10 @@ struct LammpsNeighbors {
   const int* numneigh;
   int** firstneigh;
   const int* ilist;
-  int count(int i) const { return index[i] < 0 ? 0 : numneigh[ilist[index[i]]]; }
-  int operator()(int i, int jj) const { return firstneigh[ilist[index[i]]][jj] & NEIGHMASK; }
+  // Host data, but marked like every accessor the engine's kernels call: with nvcc (a CUDA Kokkos build
+  // compiles this file too) an unmarked host function called from the kernels' lambdas draws warnings.
+  KOKKOS_INLINE_FUNCTION int count(int i) const { return index[i] < 0 ? 0 : numneigh[ilist[index[i]]]; }
+  KOKKOS_INLINE_FUNCTION int operator()(int i, int jj) const { return firstneigh[ilist[index[i]]][jj] & NEIGHMASK; }
 };
 
 }  // namespace
