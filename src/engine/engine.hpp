@@ -326,12 +326,10 @@ KOKKOS_FORCEINLINE_FUNCTION void scatter_add(T& target, T value) {
     Kokkos::atomic_add(&target, value);
 }
 
-// Register-blocked small products for the grid MLP: out(r, j) = init + sum_i in(r, i) W[i * ld_w + j] for
-// j < n, R (1 or 4) rows at a time, so that every load of W serves R multiply-adds (the plain axpy form is
-// bound by loads and stores). in(r, i) = in[r * in_row + i * in_col]; init is bias[j] if given, else
-// out(r, j) when accumulating, else 0. On host spaces a micro-kernel keeps R x 8 sums in SIMD registers
-// (GCC does not vectorise the outer j loop of the lane form); on GPUs the lanes take the j.
-// T comes from the matrices; bias may be nullptr (std::type_identity_t before C++20).
+// Register-blocked small products for the grid MLP and the channel mixing:
+//   out(r, j) = init + sum_i in(r, i) W[i * ld_w + j]   for r < rows, j < n,
+// with in(r, i) = in[r * in_row + i * in_col]; init is bias[j] if given, else out(r, j) when accumulating,
+// else 0. T comes from the matrices; bias may be nullptr (NotDeduced: std::type_identity_t before C++20).
 template <class T>
 struct NotDeducedImpl {
   using type = T;
@@ -339,89 +337,132 @@ struct NotDeducedImpl {
 template <class T>
 using NotDeduced = typename NotDeducedImpl<T>::type;
 
-template <int R, class ExecSpace, class Team, class T>
-KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix_block(const Team& team, int n, int n_in, const T* in, int in_row,
-                                                         int in_col, const T* W, int ld_w, T* out, int ld_out,
-                                                         const NotDeduced<T>* bias, bool accumulate) {
-  static_assert(R == 1 || R == 4, "blocks of 1 or 4 rows");
-  if constexpr (runs_on_host<ExecSpace>) {
-    (void)team;
-    constexpr int J = 64 / sizeof(T);  // columns per block: 8 doubles or 16 floats, two AVX2 registers a row
-    for (int j0 = 0; j0 < n; j0 += J) {
-      T acc[R][J];
-      const int nj = n - j0 < J ? n - j0 : J;
-      for (int r = 0; r < R; ++r)
-        for (int jj = 0; jj < J; ++jj) acc[r][jj] = T(0);
-      if ((bias || accumulate) && nj == J) {
-        for (int r = 0; r < R; ++r) {
-          const T* init = bias ? bias + j0 : out + r * ld_out + j0;
-#pragma omp simd
-          for (int jj = 0; jj < J; ++jj) acc[r][jj] = init[jj];
-        }
-      } else if (bias || accumulate) {
-        for (int r = 0; r < R; ++r)
-          for (int jj = 0; jj < nj; ++jj) acc[r][jj] = bias ? bias[j0 + jj] : out[r * ld_out + j0 + jj];
-      }
-      if (nj == J) {
-        for (int i = 0; i < n_in; ++i) {
-          const T* w = W + i * ld_w + j0;
-          T x[R];
-          for (int r = 0; r < R; ++r) x[r] = in[r * in_row + i * in_col];
-          for (int r = 0; r < R; ++r)
-#pragma omp simd
-            for (int jj = 0; jj < J; ++jj) acc[r][jj] += x[r] * w[jj];
-        }
+// Host: up to kHostRows rows at a time, each with 2 SIMD vectors of sums (6 x 2 = 12 of AVX2's 16 registers),
+// so that a loaded weight vector serves every row of the block and the sums never leave the registers. GCC
+// keeps them in registers only with explicit vector types (GCC/Clang vector extensions; with arrays and
+// `omp simd` it reloads the weights for every multiply-add, a third of the speed, measured). nvcc's front
+// end gets the plain loops (a CUDA build runs the engine on the GPU).
+constexpr int kHostRows = 6;
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define FACET_HOST_VECTOR_TYPES 1
+template <class T>
+struct HostSimd {
+  typedef T vec __attribute__((vector_size(32)));
+  typedef T unaligned_vec __attribute__((vector_size(32), aligned(alignof(T)), may_alias));
+  static constexpr int lanes = 32 / sizeof(T);
+  static vec load(const T* p) { return *reinterpret_cast<const unaligned_vec*>(p); }
+  static void store(T* p, vec v) { *reinterpret_cast<unaligned_vec*>(p) = v; }
+};
+#endif
+
+template <int R, class T>
+KOKKOS_INLINE_FUNCTION void host_rows_times_matrix(int n, int n_in, const T* in, int in_row, int in_col, const T* W,
+                                                   int ld_w, T* out, int ld_out, const T* bias, bool accumulate) {
+  int j0 = 0;
+#ifdef FACET_HOST_VECTOR_TYPES
+  using Simd = HostSimd<T>;
+  using vec = typename Simd::vec;
+  constexpr int N = Simd::lanes;
+  for (; j0 + 2 * N <= n; j0 += 2 * N) {
+    vec acc0[R], acc1[R];
+    _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r) {
+      if (bias) {
+        acc0[r] = Simd::load(bias + j0);
+        acc1[r] = Simd::load(bias + j0 + N);
+      } else if (accumulate) {
+        acc0[r] = Simd::load(out + r * ld_out + j0);
+        acc1[r] = Simd::load(out + r * ld_out + j0 + N);
       } else {
-        for (int i = 0; i < n_in; ++i)
-          for (int r = 0; r < R; ++r)
-            for (int jj = 0; jj < nj; ++jj) acc[r][jj] += in[r * in_row + i * in_col] * W[i * ld_w + j0 + jj];
-      }
-      if (nj == J) {  // a fixed count: vector stores (a variable one becomes a slow `rep movs`)
-        for (int r = 0; r < R; ++r)
-#pragma omp simd
-          for (int jj = 0; jj < J; ++jj) out[r * ld_out + j0 + jj] = acc[r][jj];
-      } else {
-        for (int r = 0; r < R; ++r)
-          for (int jj = 0; jj < nj; ++jj) out[r * ld_out + j0 + jj] = acc[r][jj];
+        acc0[r] = vec{};
+        acc1[r] = vec{};
       }
     }
-  } else {
-    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, n), [&](int j) {
-      T acc[R];
-      for (int r = 0; r < R; ++r) acc[r] = bias ? bias[j] : accumulate ? out[r * ld_out + j] : T(0);
-      for (int i = 0; i < n_in; ++i) {
-        const T w = W[i * ld_w + j];
-        for (int r = 0; r < R; ++r) acc[r] += in[r * in_row + i * in_col] * w;
+    const T* w = W + j0;
+    for (int i = 0; i < n_in; ++i, w += ld_w) {
+      const vec w0 = Simd::load(w), w1 = Simd::load(w + N);
+      _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r) {
+        const T x = in[r * in_row + i * in_col];
+        acc0[r] += x * w0;
+        acc1[r] += x * w1;
       }
-      for (int r = 0; r < R; ++r) out[r * ld_out + j] = acc[r];
-    });
+    }
+    _Pragma("GCC unroll 8") for (int r = 0; r < R; ++r) {
+      Simd::store(out + r * ld_out + j0, acc0[r]);
+      Simd::store(out + r * ld_out + j0 + N, acc1[r]);
+    }
+  }
+#endif
+  for (; j0 < n; ++j0) {  // columns left over (all of them without vector types)
+    T acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = bias ? bias[j0] : accumulate ? out[r * ld_out + j0] : T(0);
+    for (int i = 0; i < n_in; ++i) {
+      const T w = W[i * ld_w + j0];
+      for (int r = 0; r < R; ++r) acc[r] += in[r * in_row + i * in_col] * w;
+    }
+    for (int r = 0; r < R; ++r) out[r * ld_out + j0] = acc[r];
   }
 }
 
-// The same for `rows` rows, in groups of four spread over the team's threads; with `silu_out` the results
-// then go through silu (by the lanes that wrote them: no barrier needed).
+// GPUs: R rows (a compile-time count, so that the sums stay in registers), the lanes taking the columns.
+template <int R, class Team, class T>
+KOKKOS_FORCEINLINE_FUNCTION void lane_rows_times_matrix(const Team& team, int n, int n_in, const T* in, int in_row,
+                                                        int in_col, const T* W, int ld_w, T* out, int ld_out,
+                                                        const T* bias, bool accumulate, bool silu_out) {
+  Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, n), [&](int j) {
+    T acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = bias ? bias[j] : accumulate ? out[r * ld_out + j] : T(0);
+    for (int i = 0; i < n_in; ++i) {
+      const T w = W[i * ld_w + j];
+      for (int r = 0; r < R; ++r) acc[r] += in[r * in_row + i * in_col] * w;
+    }
+    for (int r = 0; r < R; ++r) out[r * ld_out + j] = silu_out ? silu(acc[r]) : acc[r];
+  });
+}
+
+// On host spaces blocks of kHostRows rows (then the rest); on GPUs groups of four rows spread over the team's
+// threads, the lanes taking the columns. With `silu_out` the results then go through silu (by the threads and
+// lanes that wrote them: no barrier needed).
 template <class ExecSpace, class Team, class T>
 KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, int n, int n_in, const T* in, int in_row,
                                                    int in_col, const T* W, int ld_w, T* out, int ld_out,
                                                    const NotDeduced<T>* bias = nullptr, bool accumulate = false,
                                                    bool silu_out = false) {
-  Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (rows + 3) / 4), [&](int q) {
-    const int r0 = 4 * q;
-    const int r1 = rows - r0 >= 4 ? r0 + 4 : rows;
-    if (r1 - r0 == 4) {
-      rows_times_matrix_block<4, ExecSpace>(team, n, n_in, in + r0 * in_row, in_row, in_col, W, ld_w,
-                                            out + r0 * ld_out, ld_out, bias, accumulate);
-    } else {
-      for (int r = r0; r < r1; ++r)
-        rows_times_matrix_block<1, ExecSpace>(team, n, n_in, in + r * in_row, in_row, in_col, W, ld_w,
-                                              out + r * ld_out, ld_out, bias, accumulate);
+  if constexpr (runs_on_host<ExecSpace>) {
+    (void)team;
+    int r0 = 0;
+    for (; r0 + kHostRows <= rows; r0 += kHostRows)
+      host_rows_times_matrix<kHostRows>(n, n_in, in + r0 * in_row, in_row, in_col, W, ld_w, out + r0 * ld_out, ld_out,
+                                        bias, accumulate);
+    static_assert(kHostRows == 6, "the switch below covers kHostRows - 1 rows");
+    const T* in0 = in + r0 * in_row;
+    T* out0 = out + r0 * ld_out;
+    switch (rows - r0) {
+      case 5: host_rows_times_matrix<5>(n, n_in, in0, in_row, in_col, W, ld_w, out0, ld_out, bias, accumulate); break;
+      case 4: host_rows_times_matrix<4>(n, n_in, in0, in_row, in_col, W, ld_w, out0, ld_out, bias, accumulate); break;
+      case 3: host_rows_times_matrix<3>(n, n_in, in0, in_row, in_col, W, ld_w, out0, ld_out, bias, accumulate); break;
+      case 2: host_rows_times_matrix<2>(n, n_in, in0, in_row, in_col, W, ld_w, out0, ld_out, bias, accumulate); break;
+      case 1: host_rows_times_matrix<1>(n, n_in, in0, in_row, in_col, W, ld_w, out0, ld_out, bias, accumulate); break;
+      default: break;
     }
     if (silu_out)
-      for (int r = r0; r < r1; ++r) {
+      for (int r = 0; r < rows; ++r) {
         T* o = out + r * ld_out;
-        vector_for<ExecSpace>(team, n, [&](int j) { o[j] = silu(o[j]); });
+#pragma omp simd
+        for (int j = 0; j < n; ++j) o[j] = silu(o[j]);
       }
-  });
+  } else {
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, (rows + 3) / 4), [&](int q) {
+      const int r0 = 4 * q;
+      if (rows - r0 >= 4) {
+        lane_rows_times_matrix<4>(team, n, n_in, in + r0 * in_row, in_row, in_col, W, ld_w, out + r0 * ld_out, ld_out,
+                                  bias, accumulate, silu_out);
+      } else {
+        for (int r = r0; r < rows; ++r)
+          lane_rows_times_matrix<1>(team, n, n_in, in + r * in_row, in_row, in_col, W, ld_w, out + r * ld_out, ld_out,
+                                    bias, accumulate, silu_out);
+      }
+    });
+  }
 }
 
 // The same array with its last two indices swapped (weights laid out for the other loop order).
