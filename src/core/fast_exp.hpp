@@ -67,14 +67,18 @@ struct ExpConstants<float> {
   static constexpr int mantissa_bits = 23, bias = 127, degree = 7;
 };
 
-// 1 + r/k (1 + r/(k+1) (... (1 + r/degree))): the tail of the Taylor series of e^r in Horner form,
-// unrolled at compile time (a loop here would keep the caller's SIMD loop from vectorising).
-template <class T, int k, int degree>
-FACET_ALWAYS_INLINE T taylor_exp_tail(T r) {
-  if constexpr (k > degree)
-    return T(1);
+// The Taylor polynomial sum_{j <= degree} r^j / j! by Horner's rule with the coefficients 1/j! folded at
+// compile time (one multiply-add a degree), unrolled at compile time (a loop here would keep the caller's
+// SIMD loop from vectorising).
+constexpr double inverse_factorial(int j) { return j <= 1 ? 1.0 : inverse_factorial(j - 1) / j; }
+
+template <class T, int j, int degree>
+FACET_ALWAYS_INLINE T taylor_exp_from(T r) {
+  constexpr T coefficient = T(inverse_factorial(j));
+  if constexpr (j == degree)
+    return coefficient;
   else
-    return T(1) + r * (T(1) / T(k)) * taylor_exp_tail<T, k + 1, degree>(r);
+    return taylor_exp_from<T, j + 1, degree>(r) * r + coefficient;
 }
 
 }  // namespace detail
@@ -98,7 +102,7 @@ FACET_INLINE T fast_exp(T x) {
   const T shifted = x * K::log2e + K::shifter;
   const T n = shifted - K::shifter;  // round(x / ln2)
   const T r = (x - n * K::ln2_hi) - n * K::ln2_lo;
-  const T p = detail::taylor_exp_tail<T, 1, K::degree>(r);
+  const T p = detail::taylor_exp_from<T, 0, K::degree>(r);
   const Bits n_int = detail::bit_cast_value<Bits>(shifted) - detail::bit_cast_value<Bits>(K::shifter);
   const T scale = detail::bit_cast_value<T>(static_cast<Bits>((n_int + K::bias) << K::mantissa_bits));
   return p * scale + nan_if_not_finite;
