@@ -828,6 +828,10 @@ void Engine<Device, Real>::node_update(int t, int n_local, int n_all) {
   // same values to round-off). Points go in blocks of kPointBlock, spread over the team's threads;
   // every inner loop runs over a contiguous output channel with transposed weights.
   const bool last = t + 1 == T_;
+  // After the last layer only the scalars of h reach the readout: there U and the update of h are needed
+  // for l = 0 only (h's other rows are not read again).
+  const int L_out = last ? 0 : L_;
+  const int nsh_out = sh_size(L_out);
   if (!last) grow(a_[t + 1], "a", n_all, nsh_, C_);  // ghost rows are filled by the exchange
   auto M = M_[t];
   auto h = h_;
@@ -869,15 +873,15 @@ void Engine<Device, Real>::node_update(int t, int n_local, int n_all) {
           detail::rows_times_matrix<ExecSpace>(team, nb, H, nsh, &gY(p0, 0), nsh, 1, gW, H, hid, H, &b1(t, 0), false,
                                                true);  // hidden = silu(Y gW + b1)
           team.team_barrier();
-          detail::rows_times_matrix<ExecSpace>(team, nsh, H, nb, &gYw(p0, 0), 1, nsh, hid, H, V, H, nullptr,
+          detail::rows_times_matrix<ExecSpace>(team, nsh_out, H, nb, &gYw(p0, 0), 1, nsh, hid, H, V, H, nullptr,
                                                true);  // V += Yw^T hidden
           team.team_barrier();
         }
-        detail::rows_times_matrix<ExecSpace>(team, nsh, Cg, H, V, H, 1, &w2t(t, 0, 0), Cg, U, Cg);  // U = V W2^T
+        detail::rows_times_matrix<ExecSpace>(team, nsh_out, Cg, H, V, H, 1, &w2t(t, 0, 0), Cg, U, Cg);  // U = V W2^T
         team.team_barrier();
         // h += W_msg M + W_out U (the same rows go to the same lanes in both: no barrier between), then
         // a^{t+1} = W_up^{t+1} h.
-        for (int l = 0; l <= L; ++l) {
+        for (int l = 0; l <= L_out; ++l) {
           Real* hl = &h(i, l * l, 0);
           detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &M(i, l * l, 0), C, 1, &msgT(t, l, 0, 0), C, hl, C,
                                                nullptr, true);
@@ -935,6 +939,10 @@ void Engine<Device, Real>::node_backward(int t, int n_local) {
   // dV = dU W2, dpre = (Yw dV) silu'(pre), dg = (Y^T dpre) W1; pre = Y gW + b1 is recomputed block by block
   // rather than stored.
   grow(dM_, "dM", n_local, nsh_, C_);
+  // In the last layer dh has scalars only (the readout's): so have dU and dV, and W_msg^T dh is zero for
+  // l > 0.
+  const int L_in = t + 1 == T_ ? 0 : L_;
+  const int nsh_in = sh_size(L_in);
   auto M = M_[t];
   auto dh = dh_;
   auto dM = dM_;
@@ -970,17 +978,18 @@ void Engine<Device, Real>::node_backward(int t, int n_local) {
         for (int l = 0; l <= L; ++l) {  // g = W_mid M, dU = W_out^T dh, degree by degree
           detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &M(i, l * l, 0), C, 1, &midT(t, l, 0, 0), Cg,
                                                g + l * l * Cg, Cg);
-          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &dh(i, l * l, 0), C, 1, &out(t, l, 0, 0), Cg,
-                                               dU + l * l * Cg, Cg);
+          if (l <= L_in)
+            detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &dh(i, l * l, 0), C, 1, &out(t, l, 0, 0), Cg,
+                                                 dU + l * l * Cg, Cg);
         }
         team.team_barrier();
         detail::rows_times_matrix<ExecSpace>(team, nsh, H, Cg, g, Cg, 1, &w1t(t, 0, 0), H, gW, H);  // gW = g W1^T
-        detail::rows_times_matrix<ExecSpace>(team, nsh, H, Cg, dU, Cg, 1, &w2(t, 0, 0), H, dV, H);  // dV = dU W2
+        detail::rows_times_matrix<ExecSpace>(team, nsh_in, H, Cg, dU, Cg, 1, &w2(t, 0, 0), H, dV, H);  // dV = dU W2
         team.team_barrier();
         for (int p0 = 0; p0 < P; p0 += B) {
           const int nb = P - p0 < B ? P - p0 : B;
           detail::rows_times_matrix<ExecSpace>(team, nb, H, nsh, &gY(p0, 0), nsh, 1, gW, H, pre, H, &b1(t, 0));
-          detail::rows_times_matrix<ExecSpace>(team, nb, H, nsh, &gYw(p0, 0), nsh, 1, dV, H, dpre, H);  // Yw dV
+          detail::rows_times_matrix<ExecSpace>(team, nb, H, nsh_in, &gYw(p0, 0), nsh, 1, dV, H, dpre, H);  // Yw dV
           team.team_barrier();
           Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nb), [&](int b) {
             const Real* pb = pre + b * H;
@@ -996,9 +1005,11 @@ void Engine<Device, Real>::node_backward(int t, int n_local) {
         team.team_barrier();
         for (int l = 0; l <= L; ++l) {  // dM = W_msg^T dh + W_mid^T dg
           Real* dMl = &dM(i, l * l, 0);
-          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &dh(i, l * l, 0), C, 1, &msg(t, l, 0, 0), C, dMl, C);
+          if (l <= L_in)
+            detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, C, &dh(i, l * l, 0), C, 1, &msg(t, l, 0, 0), C, dMl,
+                                                 C);
           detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, C, Cg, dg + l * l * Cg, Cg, 1, &mid(t, l, 0, 0), C, dMl,
-                                               C, nullptr, true);
+                                               C, nullptr, l <= L_in);
         }
       });
 }
