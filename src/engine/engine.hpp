@@ -465,6 +465,14 @@ KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, i
   }
 }
 
+// Atom rows [first, last) of `from` into `to` (per_atom values a row), converting between float and double.
+template <class ExecSpace, class To, class From>
+void copy_rows(const char* label, const To& to, const From& from, int first, int last, int per_atom) {
+  using Value = typename To::non_const_value_type;
+  Kokkos::parallel_for(label, Kokkos::RangePolicy<ExecSpace>(first * per_atom, last * per_atom),
+                       KOKKOS_LAMBDA(int k) { to.data()[k] = static_cast<Value>(from.data()[k]); });
+}
+
 // The same array with its last two indices swapped (weights laid out for the other loop order).
 template <class V>
 V transpose_last_two(const V& v) {
@@ -1196,15 +1204,10 @@ void Engine<Device, Real>::exchange_forward(GhostExchange<Device>& exchange, Fea
     exchange.forward(data);
   } else {  // owners' rows out in double, ghosts' rows back
     grow(exchange_buffer_, "exchange_buffer", n_all, nsh_, C_);
-    auto buffer = exchange_buffer_;
     const int per_atom = nsh_ * C_;
-    Kokkos::parallel_for(
-        "facet::features_to_double", Kokkos::RangePolicy<ExecSpace>(0, n_local * per_atom),
-        KOKKOS_LAMBDA(int k) { buffer.data()[k] = data.data()[k]; });
-    exchange.forward(buffer);
-    Kokkos::parallel_for(
-        "facet::features_from_double", Kokkos::RangePolicy<ExecSpace>(n_local * per_atom, n_all * per_atom),
-        KOKKOS_LAMBDA(int k) { data.data()[k] = static_cast<Real>(buffer.data()[k]); });
+    detail::copy_rows<ExecSpace>("facet::features_to_double", exchange_buffer_, data, 0, n_local, per_atom);
+    exchange.forward(exchange_buffer_);
+    detail::copy_rows<ExecSpace>("facet::features_from_double", data, exchange_buffer_, n_local, n_all, per_atom);
   }
 }
 
@@ -1215,15 +1218,10 @@ void Engine<Device, Real>::exchange_reverse(GhostExchange<Device>& exchange, Fea
     exchange.reverse(data);
   } else {  // all rows out in double (ghosts' adjoints are added to their owners), owners' rows back
     grow(exchange_buffer_, "exchange_buffer", n_all, nsh_, C_);
-    auto buffer = exchange_buffer_;
     const int per_atom = nsh_ * C_;
-    Kokkos::parallel_for(
-        "facet::adjoints_to_double", Kokkos::RangePolicy<ExecSpace>(0, n_all * per_atom),
-        KOKKOS_LAMBDA(int k) { buffer.data()[k] = data.data()[k]; });
-    exchange.reverse(buffer);
-    Kokkos::parallel_for(
-        "facet::adjoints_from_double", Kokkos::RangePolicy<ExecSpace>(0, n_local * per_atom),
-        KOKKOS_LAMBDA(int k) { data.data()[k] = static_cast<Real>(buffer.data()[k]); });
+    detail::copy_rows<ExecSpace>("facet::adjoints_to_double", exchange_buffer_, data, 0, n_all, per_atom);
+    exchange.reverse(exchange_buffer_);
+    detail::copy_rows<ExecSpace>("facet::adjoints_from_double", data, exchange_buffer_, 0, n_local, per_atom);
   }
 }
 
