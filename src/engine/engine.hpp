@@ -155,7 +155,6 @@ class Engine {
   // The readout (a few operations per atom) stays double: it forms the energy.
   View<double**> ro_w1_;        // [hr][c]
   View<double*> ro_b1_, ro_w2_, e0_;
-  View<int*> degree_;           // [harmonic] -> l
   // Nonzero coupling coefficients in groups that share input harmonic, output harmonic and radial function
   // (they differ in the edge harmonic): per edge a group is one channel loop. Groups with scalar inputs
   // come first: layer 0 needs only those.
@@ -536,10 +535,6 @@ Engine<Device, Real>::Engine(const Potential& pot) : hp_(pot.hyper) {
   ro_b1_ = detail::upload<View<double*>>(pot, "readout.b1");
   ro_w2_ = detail::upload<View<double*>>(pot, "readout.w2");
   e0_ = detail::upload_vector<View<double*>>("atomic_energies", hp_.atomic_energies);
-
-  std::vector<int> degree;
-  for (int l = 0; l <= L_; ++l) degree.insert(degree.end(), 2 * l + 1, l);
-  degree_ = detail::upload_vector<View<int*>>("degree", degree);
 
   // Nonzero coupling coefficients of every path, grouped by (input harmonic, output harmonic) within the path
   // (so by radial function too); paths are ordered by l_in, so groups with scalar inputs come first.
@@ -1185,7 +1180,6 @@ void Engine<Device, Real>::up_backward(int t, int n_local) {
   auto dh = dh_;
   auto da = da_;
   auto up = up_;
-  auto degree = degree_;
   const int L = L_;
   const int C = C_;
   Kokkos::parallel_for(
