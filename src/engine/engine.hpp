@@ -316,6 +316,51 @@ KOKKOS_FORCEINLINE_FUNCTION T team_vector_sum(const Team& team, int n, const F& 
   return total;
 }
 
+// Two sums at once: f(i, s0, s1) adds its terms to s0 and s1; returns {sum s0, sum s1}.
+template <class T>
+struct SumPair {
+  T first, second;
+  KOKKOS_INLINE_FUNCTION SumPair& operator+=(const SumPair& o) {
+    first += o.first;
+    second += o.second;
+    return *this;
+  }
+  KOKKOS_INLINE_FUNCTION void operator+=(const volatile SumPair& o) volatile {  // Kokkos 3's joins
+    first += o.first;
+    second += o.second;
+  }
+};
+
+}  // namespace detail
+}  // namespace facet
+
+// Kokkos's Sum reducer (behind the device branch of team_vector_sums) starts from this identity.
+namespace Kokkos {
+template <class T>
+struct reduction_identity<facet::detail::SumPair<T>> {
+  KOKKOS_FORCEINLINE_FUNCTION static facet::detail::SumPair<T> sum() { return {T(0), T(0)}; }
+};
+}  // namespace Kokkos
+
+namespace facet {
+namespace detail {
+
+template <class ExecSpace, class T, class Team, class F>
+KOKKOS_FORCEINLINE_FUNCTION SumPair<T> team_vector_sums(const Team& team, int n, const F& f) {
+  SumPair<T> total{0, 0};
+  if constexpr (runs_on_host<ExecSpace>) {
+    (void)team;
+    T s0 = 0, s1 = 0;
+#pragma omp simd reduction(+ : s0, s1)
+    for (int i = 0; i < n; ++i) f(i, s0, s1);
+    total = {s0, s1};
+  } else {
+    Kokkos::parallel_reduce(
+        Kokkos::TeamVectorRange(team, n), [&](int i, SumPair<T>& acc) { f(i, acc.first, acc.second); }, total);
+  }
+  return total;
+}
+
 // target += value from a channel loop: plain on host spaces (the caller keeps threads apart), atomic on GPUs.
 template <class ExecSpace, class T>
 KOKKOS_FORCEINLINE_FUNCTION void scatter_add(T& target, T value) {
@@ -1069,10 +1114,10 @@ void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool wan
   const int n_groups = t == 0 ? n_groups_scalar_ : n_groups_;
   const int C = C_, nR = nR_, nshe = nshe_, nsh = nsh_;
   const Real inv_avg = inv_avg_;
-  // Per team scratch [.][C]: R, dR/dr and dE/dR (nR rows each). The channel sums of an edge are in Real
+  // Per team scratch [.][C]: R and dR/dr (nR rows each). The channel sums of an edge are in Real
   // (a few dozen terms); what they give is added up in double.
   using Scratch = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  const int scratch_size = 3 * nR * C;
+  const int scratch_size = 2 * nR * C;
   Kokkos::View<double[6], Device> vsum("virial");
   Kokkos::parallel_for(
       "facet::edge_backward",
@@ -1087,7 +1132,6 @@ void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool wan
         Scratch buf(team.team_scratch(0), scratch_size);
         Real* R = buf.data();
         Real* dR = R + nR * C;
-        Real* gR = dR + nR * C;
         for (int e = offset(i); e < offset(i + 1); ++e) {
           const int j = ej(e);
           const int first = efirst(e);
@@ -1098,39 +1142,35 @@ void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool wan
             const Real* w0 = &radial(t, k, first, 0);
             Real* Rk = R + k * C;
             Real* dRk = dR + k * C;
-            Real* gRk = gR + k * C;
             detail::team_vector_for<ExecSpace>(team, C, [&](int c) {
               const Real v = w0[c] * B[0] + w0[C + c] * B[1] + w0[2 * C + c] * B[2] + w0[3 * C + c] * B[3];
               const Real dv = w0[c] * dB[0] + w0[C + c] * dB[1] + w0[2 * C + c] * dB[2] + w0[3 * C + c] * dB[3];
               Rk[c] = u * v;
               dRk[c] = du * v + u * dv;  // d/dr
-              gRk[c] = 0;
             });
           }
-          // Per group: da_j, dE/dR per channel, and dE/dY through the channel sum T of dM R a_j.
+          // Per group: da_j, and the channel sums of dM a_j against R (dE/dY) and dR/dr (dE/dr).
           double dEdY[kMaxEdgeHarmonics];
           for (int s = 0; s < nshe; ++s) dEdY[s] = 0;
+          double dEdr = 0;
           for (int q = 0; q < n_groups; ++q) {
             Real coef = 0;
             for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
             const Real* dMs = &dM(i, gs3(q), 0);
             const Real* aj = &a(j, gs1(q), 0);
             const Real* Rk = R + gk(q) * C;
-            Real* gRk = gR + gk(q) * C;
+            const Real* dRk = dR + gk(q) * C;
             Real* const da_row = da_copy + (static_cast<size_t>(j) * nsh + gs1(q)) * C;
-            const double T = detail::team_vector_sum<ExecSpace, Real>(team, C, [&](int c) {
+            const auto sums = detail::team_vector_sums<ExecSpace, Real>(team, C, [&](int c, Real& S, Real& D) {
               const Real w = dMs[c];
               detail::scatter_add<ExecSpace>(da_row[c], w * coef * Rk[c]);
-              gRk[c] += w * coef * aj[c];
-              return w * Rk[c] * aj[c];
+              const Real x = w * aj[c];
+              S += x * Rk[c];
+              D += x * dRk[c];
             });
-            for (int n = gfirst(q); n < gfirst(q + 1); ++n) dEdY[ps2(n)] += pvalue(n) * T;
+            for (int n = gfirst(q); n < gfirst(q + 1); ++n) dEdY[ps2(n)] += pvalue(n) * double(sums.first);
+            dEdr += double(coef) * double(sums.second);
           }
-          const double dEdr = detail::team_vector_sum<ExecSpace, Real>(team, C, [&](int c) {
-            Real v = 0;
-            for (int k = 0; k < nR; ++k) v += gR[k * C + c] * dR[k * C + c];
-            return v;
-          });
           team.team_barrier();
           Kokkos::single(Kokkos::PerTeam(team), [&]() {
             double g[3];
