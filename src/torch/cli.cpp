@@ -371,6 +371,8 @@ int eval_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
     line("energy", m.energy_rmse, m.energy_labels, "meV/atom", "frames");
     line("forces", m.forces_rmse, m.force_components, "meV/A", "components");
     line("stress", m.stress_rmse, m.stress_labels, "meV/A^3", "frames");
+    const auto by_type = compare_by_config_type(predicted, frames);
+    if (!by_type.empty()) out << "RMSE by config_type:\n" << config_type_table(by_type);
     if (!output.empty()) {
       std::ofstream file(output);
       if (!file) throw std::runtime_error(output + ": cannot write (" + std::strerror(errno) + ")");

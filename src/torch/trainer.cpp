@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -338,6 +339,39 @@ Metrics compare(const std::vector<Structure>& predicted, const std::vector<Struc
   return m;
 }
 
+std::vector<std::pair<std::string, Metrics>> compare_by_config_type(const std::vector<Structure>& predicted,
+                                                                    const std::vector<Structure>& reference) {
+  if (predicted.size() != reference.size()) throw std::invalid_argument("compare: different numbers of frames");
+  std::vector<std::string> order;
+  std::map<std::string, std::pair<std::vector<Structure>, std::vector<Structure>>> groups;
+  for (size_t k = 0; k < reference.size(); ++k) {
+    const auto it = reference[k].info.find("config_type");
+    const std::string type = it == reference[k].info.end() ? "(none)" : it->second;
+    auto& g = groups[type];
+    if (g.first.empty()) order.push_back(type);
+    g.first.push_back(predicted[k]);
+    g.second.push_back(reference[k]);
+  }
+  std::vector<std::pair<std::string, Metrics>> rows;
+  if (order.size() < 2) return rows;
+  for (const auto& type : order) rows.emplace_back(type, compare(groups[type].first, groups[type].second));
+  return rows;
+}
+
+std::string config_type_table(const std::vector<std::pair<std::string, Metrics>>& rows) {
+  if (rows.empty()) return {};
+  size_t width = 11;
+  for (const auto& row : rows) width = std::max(width, row.first.size());
+  auto cell = [](double v, size_t n) { return n ? fmt(1000 * v, "%12.3f") : std::string("           -"); };
+  std::string text = "  " + ascii(std::string("config_type") + std::string(width - 11, ' ')) +
+                     "  frames  E meV/atom    F meV/A  S meV/A^3\n";
+  for (const auto& [type, m] : rows)
+    text += "  " + ascii(type + std::string(width - type.size(), ' ')) + fmt(double(m.frames), "%8.0f") +
+            cell(m.energy_rmse, m.energy_labels) + cell(m.forces_rmse, m.force_components) +
+            cell(m.stress_rmse, m.stress_labels) + "\n";
+  return text;
+}
+
 double weighted_loss(const Metrics& m, const LossWeights& w) {
   double loss = 0;
   if (m.energy_labels) loss += w.energy * m.energy_rmse * m.energy_rmse;
@@ -653,6 +687,9 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
 
   out << "best epoch " << st.best_epoch << "; validation RMSE " << metrics_text(result.valid) << "\n";
   if (result.test) out << "test RMSE " << metrics_text(*result.test) << "\n";
+  // Per category, on the test set (else validation): which kinds of structure the model gets wrong.
+  const auto by_type = result.test ? compare_by_config_type(test_pred, test) : compare_by_config_type(valid_pred, valid);
+  if (!by_type.empty()) out << (result.test ? "test" : "validation") << " RMSE by config_type:\n" << config_type_table(by_type);
   out << "wrote " << o.output << " and " << log_path << "\n";
   if (o.make_plots) {
     const std::string dir = o.plots.empty() ? stem.string() + "-plots" : o.plots;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/extxyz.hpp"
@@ -37,6 +38,13 @@ struct LossWeights {
 
 // `predicted` holds the same frames as `reference` with model labels (from predict()).
 Metrics compare(const std::vector<Structure>& predicted, const std::vector<Structure>& reference);
+// The same per category: per value of the frames' `config_type` (the extended-XYZ key of ASE, MACE and
+// NequIP data sets), in order of first appearance, frames without one as "(none)". Empty when the frames
+// have fewer than two categories.
+std::vector<std::pair<std::string, Metrics>> compare_by_config_type(const std::vector<Structure>& predicted,
+                                                                    const std::vector<Structure>& reference);
+// Those as a table, one row per category (nothing when there are none).
+std::string config_type_table(const std::vector<std::pair<std::string, Metrics>>& rows);
 // The training loss of docs/trainer.md evaluated from RMSEs: sum of weight * RMSE^2 over present terms.
 double weighted_loss(const Metrics& m, const LossWeights& w);
 

@@ -374,6 +374,42 @@ TEST(Trainer, MetricsEqualFacetEvalOnTheWrittenPotential) {
   EXPECT_NE(out.str().find("forces RMSE"), std::string::npos) << out.str();
 }
 
+TEST(Metrics, PerConfigTypeSplitsTheFramesByCategory) {
+  // Three frames of two categories with known prediction errors: each category's RMSE is that of its own
+  // frames, and the categories come in order of first appearance.
+  auto frame = [](const char* type, size_t atoms, double energy, double force) {
+    Structure s;
+    s.species.assign(atoms, "Si");
+    s.positions.assign(atoms, {0.0, 0.0, 0.0});
+    s.energy = energy;
+    s.forces.assign(atoms, {force, 0.0, 0.0});
+    if (type) s.info["config_type"] = type;
+    return s;
+  };
+  const std::vector<Structure> reference = {frame("bulk", 2, 1.0, 0.0), frame("surface", 4, 2.0, 0.0),
+                                            frame("bulk", 2, 3.0, 0.0)};
+  const std::vector<Structure> predicted = {frame("bulk", 2, 1.2, 0.3), frame("surface", 4, 1.0, -0.1),
+                                            frame("bulk", 2, 3.0, 0.0)};
+  const auto rows = compare_by_config_type(predicted, reference);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].first, "bulk");
+  EXPECT_EQ(rows[0].second.frames, 2u);
+  EXPECT_NEAR(rows[0].second.energy_rmse, std::sqrt((0.1 * 0.1 + 0.0) / 2), 1e-15);  // 0.2 eV over 2 atoms
+  EXPECT_NEAR(rows[0].second.forces_rmse, std::sqrt(2 * 0.09 / 12), 1e-15);           // 2 of 12 components
+  EXPECT_EQ(rows[1].first, "surface");
+  EXPECT_NEAR(rows[1].second.energy_rmse, 0.25, 1e-15);
+  EXPECT_NEAR(rows[1].second.forces_rmse, std::sqrt(4 * 0.01 / 12), 1e-15);
+  const std::string table = config_type_table(rows);
+  EXPECT_NE(table.find("surface"), std::string::npos) << table;
+  EXPECT_NE(table.find("250.000"), std::string::npos) << table;  // meV/atom
+
+  // One category (or none): no breakdown.
+  const std::vector<Structure> single = {frame("bulk", 2, 1.0, 0.0), frame(nullptr, 2, 1.0, 0.0)};
+  EXPECT_EQ(compare_by_config_type(single, single).size(), 2u);  // "(none)" is a category of its own
+  EXPECT_TRUE(compare_by_config_type({reference[0]}, {reference[0]}).empty());
+  EXPECT_EQ(config_type_table({}), "");
+}
+
 TEST(TrainerCli, BadFlagsAreNamed) {
   auto usage_error = [](std::vector<std::string> args) {
     try {
