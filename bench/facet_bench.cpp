@@ -18,8 +18,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,26 +33,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-Structure rattled_diamond(int n, double amplitude, unsigned seed) {
-  const double a = 5.431;
-  const double basis[8][3] = {{0, 0, 0}, {0, .5, .5}, {.5, 0, .5}, {.5, .5, 0},
-                              {.25, .25, .25}, {.25, .75, .75}, {.75, .25, .75}, {.75, .75, .25}};
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> noise(0.0, amplitude);
-  Structure s;
-  s.cell = {{{n * a, 0, 0}, {0, n * a, 0}, {0, 0, n * a}}};
-  s.pbc = {true, true, true};
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j)
-      for (int k = 0; k < n; ++k)
-        for (const auto& b : basis) {
-          s.positions.push_back({(i + b[0]) * a + noise(rng), (j + b[1]) * a + noise(rng), (k + b[2]) * a + noise(rng)});
-          s.species.push_back("Si");
-        }
-  return s;
-}
-
-// Local atoms, then one ghost per (atom, periodic image) that some edge reaches, as LAMMPS lays them out.
+// The engine's inputs: with_periodic_ghosts()'s arrays in views of Device.
 struct Ghosted {
   int n_local = 0, n_all = 0;
   std::vector<int> owner;
@@ -72,44 +51,20 @@ struct ListNeighbors {
 };
 
 Ghosted make_ghosted(const Structure& s, double r_cut) {
-  const NeighborList nl = build_neighbor_list(s, r_cut);
+  const GhostedStructure gs = with_periodic_ghosts(s, r_cut);
   Ghosted g;
-  g.n_local = static_cast<int>(s.size());
-  std::vector<std::array<double, 3>> x(s.positions.begin(), s.positions.end());
-  for (int i = 0; i < g.n_local; ++i) g.owner.push_back(i);
-  std::map<std::array<int, 4>, int> ghost_of;
-  std::vector<std::vector<int>> neighbors(g.n_local);
-  for (size_t e = 0; e < nl.size(); ++e) {
-    const auto& n = nl.shift[e];
-    int j = nl.second[e];
-    if (n[0] != 0 || n[1] != 0 || n[2] != 0) {
-      const std::array<int, 4> key{j, n[0], n[1], n[2]};
-      auto it = ghost_of.find(key);
-      if (it == ghost_of.end()) {
-        std::array<double, 3> p = s.positions[j];
-        for (int k = 0; k < 3; ++k) p[k] += n[0] * s.cell[0][k] + n[1] * s.cell[1][k] + n[2] * s.cell[2][k];
-        x.push_back(p);
-        g.owner.push_back(j);
-        it = ghost_of.emplace(key, static_cast<int>(x.size()) - 1).first;
-      }
-      j = it->second;
-    }
-    neighbors[nl.first[e]].push_back(j);
-  }
-  g.n_all = static_cast<int>(x.size());
-  size_t width = 1;
-  for (const auto& v : neighbors) width = std::max(width, v.size());
+  g.n_local = gs.n_local;
+  g.n_all = gs.n_all;
+  g.owner = gs.owner;
   g.x = decltype(g.x)("x", g.n_all);
-  g.species = decltype(g.species)("species", g.n_all);
-  g.list = decltype(g.list)("list", g.n_local, width);
+  g.species = decltype(g.species)("species", g.n_all);  // one element: all 0
+  g.list = decltype(g.list)("list", g.n_local, gs.width);
   g.counts = decltype(g.counts)("counts", g.n_local);
-  for (int i = 0; i < g.n_all; ++i) {
-    for (int k = 0; k < 3; ++k) g.x(i, k) = x[i][k];
-    g.species(i) = 0;
-  }
+  for (int i = 0; i < g.n_all; ++i)
+    for (int k = 0; k < 3; ++k) g.x(i, k) = gs.x[3 * i + k];
   for (int i = 0; i < g.n_local; ++i) {
-    g.counts(i) = static_cast<int>(neighbors[i].size());
-    for (size_t jj = 0; jj < neighbors[i].size(); ++jj) g.list(i, jj) = neighbors[i][jj];
+    g.counts(i) = gs.counts[i];
+    for (int jj = 0; jj < gs.width; ++jj) g.list(i, jj) = gs.list[static_cast<size_t>(i) * gs.width + jj];
   }
   return g;
 }
@@ -234,7 +189,7 @@ int main(int argc, char** argv) {
     Engine<Device, float> mixed(potential);
     FacetModel model(potential);
     for (int n : cells) {
-      const Structure s = rattled_diamond(n, 0.07, 11);  // ~0.07 Å: thermal displacements near 300 K
+      const Structure s = rattled_diamond_silicon(n, 0.07, 11);  // ~0.07 Å: thermal displacements near 300 K
       const Ghosted g = make_ghosted(s, hp.r_cut);
       int edges = 0;
       for (int i = 0; i < g.n_local; ++i) edges += g.counts(i);

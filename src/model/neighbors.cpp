@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
+#include <random>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -139,6 +141,65 @@ NeighborList build_neighbor_list(const Structure& s, double r_cut) {
     }
   }
   return list;
+}
+
+GhostedStructure with_periodic_ghosts(const Structure& s, double r_cut) {
+  const NeighborList nl = build_neighbor_list(s, r_cut);
+  GhostedStructure g;
+  g.n_local = static_cast<int>(s.size());
+  for (const auto& p : s.positions) g.x.insert(g.x.end(), p.begin(), p.end());
+  for (int i = 0; i < g.n_local; ++i) g.owner.push_back(i);
+  std::map<std::array<int, 4>, int> ghost_of;  // (atom, image) -> ghost index
+  std::vector<std::vector<int>> neighbors(g.n_local);
+  for (size_t e = 0; e < nl.size(); ++e) {
+    const auto& n = nl.shift[e];
+    int j = nl.second[e];
+    if (n[0] != 0 || n[1] != 0 || n[2] != 0) {
+      const std::array<int, 4> key{j, n[0], n[1], n[2]};
+      auto it = ghost_of.find(key);
+      if (it == ghost_of.end()) {
+        for (int k = 0; k < 3; ++k)
+          g.x.push_back(s.positions[j][k] + n[0] * s.cell[0][k] + n[1] * s.cell[1][k] + n[2] * s.cell[2][k]);
+        g.owner.push_back(j);
+        it = ghost_of.emplace(key, static_cast<int>(g.owner.size()) - 1).first;
+      }
+      j = it->second;
+    }
+    neighbors[nl.first[e]].push_back(j);
+  }
+  g.n_all = static_cast<int>(g.owner.size());
+  for (const auto& v : neighbors) g.width = std::max(g.width, static_cast<int>(v.size()));
+  g.list.assign(static_cast<size_t>(g.n_local) * g.width, -1);
+  for (int i = 0; i < g.n_local; ++i) {
+    g.counts.push_back(static_cast<int>(neighbors[i].size()));
+    std::copy(neighbors[i].begin(), neighbors[i].end(), g.list.begin() + static_cast<size_t>(i) * g.width);
+  }
+  return g;
+}
+
+size_t GhostedStructure::edges() const {
+  size_t n = 0;
+  for (int c : counts) n += static_cast<size_t>(c);
+  return n;
+}
+
+Structure rattled_diamond_silicon(int cells, double rattle, unsigned seed) {
+  const double a = 5.431;
+  const double basis[8][3] = {{0, 0, 0}, {0, .5, .5}, {.5, 0, .5}, {.5, .5, 0},
+                              {.25, .25, .25}, {.25, .75, .75}, {.75, .25, .75}, {.75, .75, .25}};
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0.0, rattle);
+  Structure s;
+  s.cell = {{{cells * a, 0, 0}, {0, cells * a, 0}, {0, 0, cells * a}}};
+  s.pbc = {true, true, true};
+  for (int i = 0; i < cells; ++i)
+    for (int j = 0; j < cells; ++j)
+      for (int k = 0; k < cells; ++k)
+        for (const auto& b : basis) {
+          s.positions.push_back({(i + b[0]) * a + noise(rng), (j + b[1]) * a + noise(rng), (k + b[2]) * a + noise(rng)});
+          s.species.push_back("Si");
+        }
+  return s;
 }
 
 }  // namespace facet

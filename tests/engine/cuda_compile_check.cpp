@@ -22,7 +22,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <numeric>
 #include <random>
 #include <string>
@@ -96,69 +95,6 @@ class OwnerExchange : public GhostExchange<Device> {
   Kokkos::View<const int*, Kokkos::LayoutRight, Device> owner_;
 };
 
-// Local atoms, then one ghost per (atom, periodic image) that some edge reaches, as LAMMPS lays them out.
-struct Ghosted {
-  int n_local = 0, n_all = 0, n_edges = 0;
-  std::vector<double> x;       // [n_all][3]
-  std::vector<int> owner;      // [n_all - n_local]
-  std::vector<int> counts;     // [n_local]
-  std::vector<int> list;       // [n_local][width]
-  int width = 1;
-};
-
-Structure rattled_diamond(int n, double amplitude, unsigned seed) {
-  const double a = 5.431;
-  const double basis[8][3] = {{0, 0, 0}, {0, .5, .5}, {.5, 0, .5}, {.5, .5, 0},
-                              {.25, .25, .25}, {.25, .75, .75}, {.75, .25, .75}, {.75, .75, .25}};
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> noise(0.0, amplitude);
-  Structure s;
-  s.cell = {{{n * a, 0, 0}, {0, n * a, 0}, {0, 0, n * a}}};
-  s.pbc = {true, true, true};
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j)
-      for (int k = 0; k < n; ++k)
-        for (const auto& b : basis) {
-          s.positions.push_back({(i + b[0]) * a + noise(rng), (j + b[1]) * a + noise(rng), (k + b[2]) * a + noise(rng)});
-          s.species.push_back("Si");
-        }
-  return s;
-}
-
-Ghosted make_ghosted(const Structure& s, double r_cut) {
-  const NeighborList nl = build_neighbor_list(s, r_cut);
-  Ghosted g;
-  g.n_local = static_cast<int>(s.size());
-  for (const auto& p : s.positions) g.x.insert(g.x.end(), p.begin(), p.end());
-  std::map<std::array<int, 4>, int> ghost_of;
-  std::vector<std::vector<int>> neighbors(g.n_local);
-  for (size_t e = 0; e < nl.size(); ++e) {
-    const auto& n = nl.shift[e];
-    int j = nl.second[e];
-    if (n[0] != 0 || n[1] != 0 || n[2] != 0) {
-      const std::array<int, 4> key{j, n[0], n[1], n[2]};
-      auto it = ghost_of.find(key);
-      if (it == ghost_of.end()) {
-        for (int k = 0; k < 3; ++k)
-          g.x.push_back(s.positions[j][k] + n[0] * s.cell[0][k] + n[1] * s.cell[1][k] + n[2] * s.cell[2][k]);
-        g.owner.push_back(j);
-        it = ghost_of.emplace(key, static_cast<int>(g.x.size() / 3) - 1).first;
-      }
-      j = it->second;
-    }
-    neighbors[nl.first[e]].push_back(j);
-  }
-  g.n_all = static_cast<int>(g.x.size() / 3);
-  for (const auto& v : neighbors) g.width = std::max(g.width, static_cast<int>(v.size()));
-  g.list.assign(static_cast<size_t>(g.n_local) * g.width, -1);
-  for (int i = 0; i < g.n_local; ++i) {
-    g.counts.push_back(static_cast<int>(neighbors[i].size()));
-    g.n_edges += g.counts.back();
-    std::copy(neighbors[i].begin(), neighbors[i].end(), g.list.begin() + static_cast<size_t>(i) * g.width);
-  }
-  return g;
-}
-
 // A view of Device holding a copy of host values.
 template <class T, class Device>
 Kokkos::View<T*, Kokkos::LayoutRight, Device> to_device(const std::string& name, const std::vector<T>& v) {
@@ -180,7 +116,7 @@ struct Outcome {
 // One structure on Device: a checked call (forces, virial, per-atom energy and virial, the pair-style checks),
 // then `repeat` timed calls of energy, forces and virial.
 template <class Device, class Real>
-Outcome evaluate(const Potential& potential, const Ghosted& g, int repeat) {
+Outcome evaluate(const Potential& potential, const GhostedStructure& g, int repeat) {
   using E = Engine<Device, Real>;
   E engine(potential);
   auto x = to_device<double, Device>("x", g.x);
@@ -190,7 +126,7 @@ Outcome evaluate(const Potential& potential, const Ghosted& g, int repeat) {
   auto list_flat = to_device<int, Device>("list", g.list);
   const ListNeighbors<Device> neighbors{counts, Kokkos::View<const int**, Kokkos::LayoutRight, Device>(
                                                     list_flat.data(), g.n_local, g.width)};
-  OwnerExchange<Device> exchange(g.n_local, to_device<int, Device>("owner", g.owner));
+  OwnerExchange<Device> exchange(g.n_local, to_device<int, Device>("owner", std::vector<int>(g.owner.begin() + g.n_local, g.owner.end())));
   Kokkos::View<double* [3], Kokkos::LayoutRight, Device> f("f", g.n_all);
   Kokkos::View<double*, Kokkos::LayoutRight, Device> eatom("eatom", g.n_local);
   Kokkos::View<double* [6], Kokkos::LayoutRight, Device> vatom("vatom", g.n_all);
@@ -210,7 +146,7 @@ Outcome evaluate(const Potential& potential, const Ghosted& g, int repeat) {
   auto hv = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vatom);
   out.forces.assign(3 * static_cast<size_t>(g.n_local), 0.0);
   for (int j = 0; j < g.n_all; ++j) {
-    const int o = j < g.n_local ? j : g.owner[j - g.n_local];
+    const int o = g.owner[j];
     for (int k = 0; k < 3; ++k) out.forces[3 * o + k] += hf(j, k);
     for (int k = 0; k < 6; ++k) out.atom_virial_sum[k] += hv(j, k);
   }
@@ -319,7 +255,7 @@ int run(int argc, char** argv) {
     }
   };
   for (int n : cells) {
-    const Ghosted g = make_ghosted(rattled_diamond(n, 0.07, 11), hp.r_cut);
+    const GhostedStructure g = with_periodic_ghosts(rattled_diamond_silicon(n, 0.07, 11), hp.r_cut);
     const int host_repeat = g.n_local > 2000 ? 0 : 1;
     const Outcome hd = evaluate<HostDevice, double>(potential, g, host_repeat);
     const Outcome hm = evaluate<HostDevice, float>(potential, g, 0);
@@ -329,7 +265,7 @@ int run(int argc, char** argv) {
     const double frms = std::sqrt(std::inner_product(hd.forces.begin(), hd.forces.end(), hd.forces.begin(), 0.0) /
                                   hd.forces.size());
     std::printf("  %7d %8d %6.1f %10.4f %9.2e | %10.2e %10.2e %10.2e %10.2e | %10.2e %10.2e %10.2e %10.2e | %11.4f %11.3f %11.3f %8.1f\n",
-                g.n_local, g.n_all - g.n_local, double(g.n_edges) / g.n_local, hd.energy / g.n_local, frms, dd.energy, dd.force_max, dd.force_rms,
+                g.n_local, g.n_all - g.n_local, double(g.edges()) / g.n_local, hd.energy / g.n_local, frms, dd.energy, dd.force_max, dd.force_rms,
                 dd.virial, dm.energy, dm.force_max, dm.force_rms, dm.virial, 1e3 * hd.seconds / g.n_local,
                 1e6 * cd.seconds / g.n_local, 1e6 * cm.seconds / g.n_local, cd.workspace / 1048576.0);
     std::fflush(stdout);
