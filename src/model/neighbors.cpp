@@ -188,7 +188,8 @@ Structure rattled_diamond_silicon(int cells, double rattle, unsigned seed) {
   const double basis[8][3] = {{0, 0, 0}, {0, .5, .5}, {.5, 0, .5}, {.5, .5, 0},
                               {.25, .25, .25}, {.25, .75, .75}, {.75, .25, .75}, {.75, .75, .25}};
   std::mt19937 rng(seed);
-  std::normal_distribution<double> noise(0.0, rattle);
+  std::normal_distribution<double> gaussian(0.0, rattle > 0 ? rattle : 1.0);  // a zero deviation is not allowed
+  auto noise = [&](std::mt19937& g) { return rattle > 0 ? gaussian(g) : 0.0; };
   Structure s;
   s.cell = {{{cells * a, 0, 0}, {0, cells * a, 0}, {0, 0, cells * a}}};
   s.pbc = {true, true, true};

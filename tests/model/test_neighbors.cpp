@@ -291,3 +291,72 @@ TEST(Neighbors, RejectsBadInput) {
   EXPECT_THROW(build_neighbor_list(flat, 3.0), std::invalid_argument);
   EXPECT_EQ(build_neighbor_list(Structure{}, 3.0).size(), 0u);
 }
+
+// with_periodic_ghosts: the LAMMPS-like layout the benchmark and the GPU check feed the engine. Every edge of
+// build_neighbor_list appears once, as a neighbour index whose position gives the same edge vector; each
+// ghost is its owner moved by a lattice vector, and no (owner, image) pair has two ghosts.
+TEST(Neighbors, PeriodicGhostsReproduceTheNeighbourList) {
+  const Structure s = rattled_diamond_silicon(2, 0.07, 11);
+  ASSERT_EQ(s.size(), 64u);
+  const double r_cut = 5.0;
+  const NeighborList nl = build_neighbor_list(s, r_cut);
+  const GhostedStructure g = with_periodic_ghosts(s, r_cut);
+  ASSERT_EQ(g.n_local, 64);
+  ASSERT_GT(g.n_all, g.n_local);  // a 10.9 Å cell with a 5 Å cutoff needs images
+  ASSERT_EQ(g.x.size(), 3u * g.n_all);
+  ASSERT_EQ(g.owner.size(), static_cast<size_t>(g.n_all));
+  EXPECT_EQ(g.edges(), nl.size());
+
+  // Edge vectors per atom, sorted, from both sides.
+  std::vector<std::vector<Vec>> from_list(64), from_ghosts(64);
+  for (size_t e = 0; e < nl.size(); ++e) from_list[nl.first[e]].push_back(edge_vector(s, nl.first[e], nl.second[e], nl.shift[e]));
+  for (int i = 0; i < g.n_local; ++i) {
+    ASSERT_LE(g.counts[i], g.width);
+    for (int jj = 0; jj < g.counts[i]; ++jj) {
+      const int j = g.list[static_cast<size_t>(i) * g.width + jj];
+      ASSERT_GE(j, 0);
+      ASSERT_LT(j, g.n_all);
+      from_ghosts[i].push_back({g.x[3 * j] - g.x[3 * i], g.x[3 * j + 1] - g.x[3 * i + 1], g.x[3 * j + 2] - g.x[3 * i + 2]});
+    }
+  }
+  for (int i = 0; i < 64; ++i) {
+    std::sort(from_list[i].begin(), from_list[i].end());
+    std::sort(from_ghosts[i].begin(), from_ghosts[i].end());
+    ASSERT_EQ(from_list[i].size(), from_ghosts[i].size()) << "atom " << i;
+    for (size_t k = 0; k < from_list[i].size(); ++k)
+      for (int c = 0; c < 3; ++c) EXPECT_NEAR(from_ghosts[i][k][c], from_list[i][k][c], 1e-12) << "atom " << i;
+  }
+
+  std::set<std::array<long, 4>> images;
+  for (int j = 0; j < g.n_all; ++j) {
+    const int o = g.owner[j];
+    if (j < g.n_local) {
+      EXPECT_EQ(o, j);
+      continue;
+    }
+    ASSERT_GE(o, 0);
+    ASSERT_LT(o, g.n_local);
+    std::array<long, 4> key{o, 0, 0, 0};
+    for (int c = 0; c < 3; ++c) {  // the cell is cubic: each coordinate moves by a whole number of edges
+      const double n = (g.x[3 * j + c] - s.positions[o][c]) / s.cell[c][c];
+      EXPECT_NEAR(n, std::round(n), 1e-12);
+      key[c + 1] = std::lround(n);
+    }
+    EXPECT_NE(key[1] | key[2] | key[3], 0L) << "a ghost at its owner's own position";
+    EXPECT_TRUE(images.insert(key).second) << "two ghosts of atom " << o << " in one image";
+  }
+}
+
+TEST(Neighbors, RattledDiamondIsSeededAndRattledAsAsked) {
+  const Structure a = rattled_diamond_silicon(3, 0.1, 5), b = rattled_diamond_silicon(3, 0.1, 5);
+  EXPECT_EQ(a.positions, b.positions);
+  ASSERT_EQ(a.size(), 216u);
+  EXPECT_DOUBLE_EQ(a.cell[0][0], 3 * kSi);
+  const Structure ideal = rattled_diamond_silicon(3, 0.0, 5);
+  double sum2 = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (int c = 0; c < 3; ++c) sum2 += std::pow(a.positions[i][c] - ideal.positions[i][c], 2);
+  // 648 Gaussian coordinates of standard deviation 0.1: the sample's rms is within ~3 % of it (3 sigma ~ 8 %).
+  EXPECT_NEAR(std::sqrt(sum2 / 648), 0.1, 0.008);
+  EXPECT_NE(rattled_diamond_silicon(3, 0.1, 6).positions, a.positions);
+}
