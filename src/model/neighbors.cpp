@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <map>
 #include <random>
-#include <cmath>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -189,7 +189,7 @@ Structure rattled_diamond_silicon(int cells, double rattle, unsigned seed) {
                               {.25, .25, .25}, {.25, .75, .75}, {.75, .25, .75}, {.75, .75, .25}};
   std::mt19937 rng(seed);
   std::normal_distribution<double> gaussian(0.0, rattle > 0 ? rattle : 1.0);  // a zero deviation is not allowed
-  auto noise = [&](std::mt19937& g) { return rattle > 0 ? gaussian(g) : 0.0; };
+  auto noise = [&] { return rattle > 0 ? gaussian(rng) : 0.0; };
   Structure s;
   s.cell = {{{cells * a, 0, 0}, {0, cells * a, 0}, {0, 0, cells * a}}};
   s.pbc = {true, true, true};
@@ -197,7 +197,7 @@ Structure rattled_diamond_silicon(int cells, double rattle, unsigned seed) {
     for (int j = 0; j < cells; ++j)
       for (int k = 0; k < cells; ++k)
         for (const auto& b : basis) {
-          s.positions.push_back({(i + b[0]) * a + noise(rng), (j + b[1]) * a + noise(rng), (k + b[2]) * a + noise(rng)});
+          s.positions.push_back({(i + b[0]) * a + noise(), (j + b[1]) * a + noise(), (k + b[2]) * a + noise()});
           s.species.push_back("Si");
         }
   return s;

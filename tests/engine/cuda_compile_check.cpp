@@ -126,7 +126,8 @@ Outcome evaluate(const Potential& potential, const GhostedStructure& g, int repe
   auto list_flat = to_device<int, Device>("list", g.list);
   const ListNeighbors<Device> neighbors{counts, Kokkos::View<const int**, Kokkos::LayoutRight, Device>(
                                                     list_flat.data(), g.n_local, g.width)};
-  OwnerExchange<Device> exchange(g.n_local, to_device<int, Device>("owner", std::vector<int>(g.owner.begin() + g.n_local, g.owner.end())));
+  const std::vector<int> ghost_owner(g.owner.begin() + g.n_local, g.owner.end());
+  OwnerExchange<Device> exchange(g.n_local, to_device<int, Device>("owner", ghost_owner));
   Kokkos::View<double* [3], Kokkos::LayoutRight, Device> f("f", g.n_all);
   Kokkos::View<double*, Kokkos::LayoutRight, Device> eatom("eatom", g.n_local);
   Kokkos::View<double* [6], Kokkos::LayoutRight, Device> vatom("vatom", g.n_all);
