@@ -16,6 +16,7 @@
 #include <Kokkos_ScatterView.hpp>  // Kokkos::Experimental::UniqueToken comes with Kokkos_Core.hpp (its own
                                    // header is private from Kokkos 4 on)
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <memory>
@@ -144,6 +145,7 @@ class Engine {
 
   // Model constants (device).
   View<Real**> embedding_;      // [species][c]
+  View<Real**> embedding_up_;   // [species][c]: W_up^0 times the embedding (a^0's scalars)
   View<Real****> up_, msg_;     // [t][l][c_out][c_in]
   View<Real****> mid_, out_;    // [t][l][cg][c], [t][l][c][cg]
   // Transposed copies for the forward node update, whose loops run over the output channel innermost.
@@ -157,11 +159,13 @@ class Engine {
   View<double*> ro_b1_, ro_w2_, e0_;
   // Nonzero coupling coefficients in groups that share input harmonic, output harmonic and radial function
   // (they differ in the edge harmonic): per edge a group is one channel loop. Groups with scalar inputs
-  // come first: layer 0 needs only those.
+  // come first (layer 0 needs only those); within each part they are sorted by output harmonic, and a run
+  // of groups with the same output harmonic adds to one row of M, which stays in registers.
   View<int*> group_s1_, group_s3_, group_k_, group_first_;  // [group]; first: offsets into the pairs
   View<int*> pair_s2_;                                        // [nonzero] edge harmonic
   View<Real*> pair_value_;                                    // [nonzero] coefficient
-  int n_groups_ = 0, n_groups_scalar_ = 0;
+  View<int*> run_first_;                                      // [run]: first group of the run (and the end)
+  int n_groups_ = 0, n_groups_scalar_ = 0, n_runs_ = 0, n_runs_scalar_ = 0;
   static constexpr int kMaxEdgeHarmonics = 49;  // l_edge <= 6
   View<Real**> grid_Y_, grid_Yw_;  // [p][harmonic]: Y_p and w_p Y_p / 4 pi
 
@@ -447,6 +451,110 @@ KOKKOS_INLINE_FUNCTION void host_rows_times_matrix(int n, int n_in, const T* in,
   }
 }
 
+#ifdef FACET_HOST_VECTOR_TYPES
+// Host: a run of coupling groups with the same output harmonic, out += sum_q coef[q] R[k[q]] a[s1[q]] over the
+// C channels (R and a rows of C). The output row stays in registers for the whole run, V vectors at a time:
+// with 8 the multiply-adds of one group do not wait for the previous group's (4 accumulators did: latency-bound).
+template <int V, class T>
+inline int host_message_run_blocks(int C, int c, T* out, int q0, int q1, const T* coef, const int* k, const int* s1,
+                                   const T* R, const T* a) {
+  using Simd = HostSimd<T>;
+  using vec = typename Simd::vec;
+  constexpr int N = Simd::lanes;
+  for (; c + V * N <= C; c += V * N) {
+    vec m[V];
+    _Pragma("GCC unroll 8") for (int v = 0; v < V; ++v) m[v] = Simd::load(out + c + v * N);
+    for (int q = q0; q < q1; ++q) {
+      const T cf = coef[q];
+      const T* r = R + k[q] * C + c;
+      const T* x = a + s1[q] * C + c;
+      _Pragma("GCC unroll 8") for (int v = 0; v < V; ++v) m[v] += cf * (Simd::load(r + v * N) * Simd::load(x + v * N));
+    }
+    _Pragma("GCC unroll 8") for (int v = 0; v < V; ++v) Simd::store(out + c + v * N, m[v]);
+  }
+  return c;
+}
+
+template <class T>
+inline void host_message_run(int C, T* out, int q0, int q1, const T* coef, const int* k, const int* s1, const T* R,
+                             const T* a) {
+  int c = host_message_run_blocks<8>(C, 0, out, q0, q1, coef, k, s1, R, a);
+  c = host_message_run_blocks<4>(C, c, out, q0, q1, coef, k, s1, R, a);
+  c = host_message_run_blocks<1>(C, c, out, q0, q1, coef, k, s1, R, a);
+  for (; c < C; ++c) {
+    T m = out[c];
+    for (int q = q0; q < q1; ++q) m += coef[q] * (R[k[q] * C + c] * a[s1[q] * C + c]);
+    out[c] = m;
+  }
+}
+
+// Host: one coupling group of edge_backward over the C channels (w = dM row, a = a_j row):
+//   da += coef R w,   S += w a R,   D += w a dR   (S and D lane by lane).
+// The caller adds S and D to the edge's dE/dY and dE/dr lane by lane and sums the lanes once per edge instead
+// of twice per group (those horizontal sums were a fifth of the kernel). (Tried and slower: runs of groups with
+// one input harmonic and radial function, which need 2 instead of 5 multiply-adds per group and channel but
+// more loop overhead; docs/engine.md.)
+template <class T>
+inline void host_edge_group(int C, T coef, const T* w, const T* a, const T* R, const T* dR, T* da,
+                            typename HostSimd<T>::vec& S, typename HostSimd<T>::vec& D) {
+  using Simd = HostSimd<T>;
+  using vec = typename Simd::vec;
+  constexpr int N = Simd::lanes;
+  vec s0{}, s1{}, d0{}, d1{};
+  int c = 0;
+  for (; c + 2 * N <= C; c += 2 * N) {  // two independent chains of sums
+    const vec w0 = Simd::load(w + c), w1 = Simd::load(w + c + N);
+    const vec r0 = Simd::load(R + c), r1 = Simd::load(R + c + N);
+    Simd::store(da + c, Simd::load(da + c) + coef * (w0 * r0));
+    Simd::store(da + c + N, Simd::load(da + c + N) + coef * (w1 * r1));
+    const vec x0 = w0 * Simd::load(a + c), x1 = w1 * Simd::load(a + c + N);
+    s0 += x0 * r0;
+    s1 += x1 * r1;
+    d0 += x0 * Simd::load(dR + c);
+    d1 += x1 * Simd::load(dR + c + N);
+  }
+  for (; c + N <= C; c += N) {
+    const vec w0 = Simd::load(w + c), r0 = Simd::load(R + c);
+    Simd::store(da + c, Simd::load(da + c) + coef * (w0 * r0));
+    const vec x0 = w0 * Simd::load(a + c);
+    s0 += x0 * r0;
+    d0 += x0 * Simd::load(dR + c);
+  }
+  S = s0 + s1;
+  D = d0 + d1;
+  for (; c < C; ++c) {  // channels left over go to lane 0
+    da[c] += coef * (w[c] * R[c]);
+    const T x = w[c] * a[c];
+    S[0] += x * R[c];
+    D[0] += x * dR[c];
+  }
+}
+
+// Lane-by-lane sums in double (vectors of HostSimd<T>::lanes doubles).
+template <int Lanes>
+struct HostDoubleLanes;  // (GCC drops vector_size attributes that depend on a template parameter)
+template <>
+struct HostDoubleLanes<4> {
+  typedef double vec __attribute__((vector_size(32)));
+};
+template <>
+struct HostDoubleLanes<8> {
+  typedef double vec __attribute__((vector_size(64)));
+};
+template <class T>
+struct HostLaneSums {
+  static constexpr int lanes = HostSimd<T>::lanes;
+  using vec = typename HostDoubleLanes<lanes>::vec;
+  // (References, not values: a 64-byte vector passed by value changes the ABI without AVX-512.)
+  static void add(vec& sum, double w, const typename HostSimd<T>::vec& v) { sum += w * __builtin_convertvector(v, vec); }
+  static double total(const vec& v) {
+    double sum = 0;
+    for (int k = 0; k < lanes; ++k) sum += v[k];
+    return sum;
+  }
+};
+#endif
+
 // GPUs: R rows (a compile-time count, so that the sums stay in registers), the lanes taking the columns.
 template <int R, class Team, class T>
 KOKKOS_FORCEINLINE_FUNCTION void lane_rows_times_matrix(const Team& team, int n, int n_in, const T* in, int in_row,
@@ -576,16 +684,33 @@ Engine<Device, Real>::Engine(const Potential& pot) : hp_(pot.hyper) {
   outT_ = detail::transpose_last_two(out_);
   w1t_ = detail::transpose_last_two(w1_);
   w2t_ = detail::transpose_last_two(w2_);
+  {
+    const Array& emb = pot.array("embedding");
+    const Array& up0 = pot.array("layer0.up");  // [l][c_out][c_in]; the scalars are l = 0
+    const int S = static_cast<int>(emb.shape[0]);
+    embedding_up_ = View<Real**>("embedding_up", S, C_);
+    auto host = Kokkos::create_mirror_view(embedding_up_);
+    for (int z = 0; z < S; ++z)
+      for (int c = 0; c < C_; ++c) {
+        double sum = 0;
+        for (int cc = 0; cc < C_; ++cc) sum += up0.values[c * C_ + cc] * emb.values[z * C_ + cc];
+        host(z, c) = static_cast<Real>(sum);
+      }
+    Kokkos::deep_copy(embedding_up_, host);
+  }
   ro_w1_ = detail::upload<View<double**>>(pot, "readout.w1");
   ro_b1_ = detail::upload<View<double*>>(pot, "readout.b1");
   ro_w2_ = detail::upload<View<double*>>(pot, "readout.w2");
   e0_ = detail::upload_vector<View<double*>>("atomic_energies", hp_.atomic_energies);
 
   // Nonzero coupling coefficients of every path, grouped by (input harmonic, output harmonic) within the path
-  // (so by radial function too); paths are ordered by l_in, so groups with scalar inputs come first.
+  // (so by radial function too), then ordered as described at group_s1_.
   if (nshe_ > kMaxEdgeHarmonics) throw std::invalid_argument("facet engine: l_edge above 6 is not supported");
-  std::vector<int> g_s1, g_s3, g_k, g_first{0}, p_s2;
-  std::vector<double> p_value;
+  struct Group {
+    int s1, s3, k;
+    std::vector<std::pair<int, double>> pairs;  // (edge harmonic, coefficient)
+  };
+  std::vector<Group> groups;
   const auto paths = coupling_paths(L_, Le_);
   for (size_t p = 0; p < paths.size(); ++p) {
     const auto& path = paths[p];
@@ -595,27 +720,39 @@ Engine<Device, Real>::Engine(const Potential& pot) : hp_(pot.hyper) {
     const int radial = hp_.tensor_product == TensorProduct::gaunt ? path.l_edge : static_cast<int>(p);
     for (int i1 = 0; i1 < 2 * path.l_in + 1; ++i1)
       for (int i3 = 0; i3 < 2 * path.l_out + 1; ++i3) {
+        Group g{path.l_in * path.l_in + i1, path.l_out * path.l_out + i3, radial, {}};
         for (int i2 = 0; i2 < 2 * path.l_edge + 1; ++i2) {
           const double v = T(i1, i2, i3);
-          if (std::abs(v) < 1e-15) continue;
-          p_s2.push_back(path.l_edge * path.l_edge + i2);
-          p_value.push_back(v);
+          if (std::abs(v) >= 1e-15) g.pairs.push_back({path.l_edge * path.l_edge + i2, v});
         }
-        if (static_cast<int>(p_s2.size()) == g_first.back()) continue;  // no nonzero for this (i1, i3)
-        g_s1.push_back(path.l_in * path.l_in + i1);
-        g_s3.push_back(path.l_out * path.l_out + i3);
-        g_k.push_back(radial);
-        g_first.push_back(static_cast<int>(p_s2.size()));
-        if (path.l_in == 0) n_groups_scalar_ = static_cast<int>(g_s1.size());
+        if (!g.pairs.empty()) groups.push_back(std::move(g));
       }
   }
-  n_groups_ = static_cast<int>(g_s1.size());
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& x, const Group& y) {
+    return std::make_pair(x.s1 > 0, x.s3) < std::make_pair(y.s1 > 0, y.s3);
+  });
+  std::vector<int> g_s1, g_s3, g_k, g_first{0}, p_s2, runs;
+  std::vector<Real> p_value;
+  for (size_t q = 0; q < groups.size(); ++q) {
+    const Group& g = groups[q];
+    if (q == 0 || g.s3 != groups[q - 1].s3 || (g.s1 > 0) != (groups[q - 1].s1 > 0)) runs.push_back(static_cast<int>(q));
+    if (g.s1 == 0) n_groups_scalar_ = static_cast<int>(q) + 1, n_runs_scalar_ = static_cast<int>(runs.size());
+    g_s1.push_back(g.s1);
+    g_s3.push_back(g.s3);
+    g_k.push_back(g.k);
+    for (const auto& [s2, v] : g.pairs) p_s2.push_back(s2), p_value.push_back(static_cast<Real>(v));
+    g_first.push_back(static_cast<int>(p_s2.size()));
+  }
+  n_groups_ = static_cast<int>(groups.size());
+  n_runs_ = static_cast<int>(runs.size());
+  runs.push_back(n_groups_);
   group_s1_ = detail::upload_vector<View<int*>>("group_s1", g_s1);
   group_s3_ = detail::upload_vector<View<int*>>("group_s3", g_s3);
   group_k_ = detail::upload_vector<View<int*>>("group_k", g_k);
   group_first_ = detail::upload_vector<View<int*>>("group_first", g_first);
   pair_s2_ = detail::upload_vector<View<int*>>("pair_s2", p_s2);
-  pair_value_ = detail::upload_vector<View<Real*>>("pair_value", std::vector<Real>(p_value.begin(), p_value.end()));
+  pair_value_ = detail::upload_vector<View<Real*>>("pair_value", p_value);
+  run_first_ = detail::upload_vector<View<int*>>("run_first", runs);
 
   const S2Grid grid = make_s2_grid(L_, {hp_.grid_theta, hp_.grid_phi});
   grid_Y_ = View<Real**>("grid_Y", P_, nsh_);
@@ -788,31 +925,26 @@ void Engine<Device, Real>::embed(int n_local, int n_all, View<const int*> specie
   auto h = h_;
   auto a = a_[0];
   auto emb = embedding_;
-  auto up = up_;
+  auto emb_up = embedding_up_;
   const int C = C_, nsh = nsh_;
   Kokkos::parallel_for(
-      "facet::embed", Kokkos::TeamPolicy<ExecSpace>(n_all, Kokkos::AUTO), KOKKOS_LAMBDA(const Team& team) {
+      "facet::embed", detail::team_policy<ExecSpace>(n_all), KOKKOS_LAMBDA(const Team& team) {
         const int i = team.league_rank();
         const int z = species(i);
-        Kokkos::parallel_for(Kokkos::TeamThreadRange(team, C), [&](int c) {
-          Real a0 = 0;
-          if (z >= 0)
-            for (int cc = 0; cc < C; ++cc) a0 += up(0, 0, c, cc) * emb(z, cc);
-          a(i, 0, c) = a0;
-          for (int s = 1; s < nsh; ++s) a(i, s, c) = 0;
-          if (i < n_local) {
-            h(i, 0, c) = z >= 0 ? emb(z, c) : Real(0);
-            for (int s = 1; s < nsh; ++s) h(i, s, c) = 0;
-          }
-        });
+        detail::team_vector_for<ExecSpace>(team, C, [&](int c) { a(i, 0, c) = z >= 0 ? emb_up(z, c) : Real(0); });
+        for (int s = 1; s < nsh; ++s) detail::team_vector_for<ExecSpace>(team, C, [&](int c) { a(i, s, c) = 0; });
+        if (i >= n_local) return;
+        detail::team_vector_for<ExecSpace>(team, C, [&](int c) { h(i, 0, c) = z >= 0 ? emb(z, c) : Real(0); });
+        for (int s = 1; s < nsh; ++s) detail::team_vector_for<ExecSpace>(team, C, [&](int c) { h(i, s, c) = 0; });
       });
 }
 
 template <class Device, class Real>
 void Engine<Device, Real>::message(int t, int n_local) {
   // M_i = sum over edges i -> j and coupling nonzeros of value * Y(r_ij) * R(r_ij) * a_j. One team per atom;
-  // every inner loop runs over channels (TeamVectorRange), each channel owned by one lane for the whole
-  // kernel, so the per-edge radial values R[k][c] in scratch need no barriers.
+  // per edge the radial values R[k][c] and the groups' coefficients (sums of value * Y over the group's
+  // nonzeros) go to scratch, then every run of groups with one output harmonic adds to its row of M in one
+  // pass over the channels (the TeamVectorRange).
   grow(M_[t], "M", n_local, nsh_, C_);
   auto M = M_[t];
   auto a = a_[t];
@@ -826,11 +958,13 @@ void Engine<Device, Real>::message(int t, int n_local) {
   auto gs1 = group_s1_, gs3 = group_s3_, gk = group_k_, gfirst = group_first_;
   auto ps2 = pair_s2_;
   auto pvalue = pair_value_;
+  auto run_first = run_first_;
   const int n_groups = t == 0 ? n_groups_scalar_ : n_groups_;
+  const int n_runs = t == 0 ? n_runs_scalar_ : n_runs_;
   const int C = C_, nsh = nsh_, nR = nR_;
   const Real inv_avg = inv_avg_;
   using Scratch = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  const int scratch_size = nR * C;
+  const int scratch_size = nR * C + n_groups_;
   Kokkos::parallel_for(
       "facet::message",
       detail::team_policy<ExecSpace>(n_local)
@@ -839,6 +973,7 @@ void Engine<Device, Real>::message(int t, int n_local) {
         const int i = team.league_rank();
         Scratch buf(team.team_scratch(0), scratch_size);
         Real* R = buf.data();
+        Real* coef = R + nR * C;
         for (int s = 0; s < nsh; ++s) {
           Real* Ms = &M(i, s, 0);
           detail::team_vector_for<ExecSpace>(team, C, [&](int c) { Ms[c] = 0; });
@@ -855,14 +990,29 @@ void Engine<Device, Real>::message(int t, int n_local) {
               Rk[c] = scale * (w0[c] * B0 + w0[C + c] * B1 + w0[2 * C + c] * B2 + w0[3 * C + c] * B3);
             });
           }
-          for (int q = 0; q < n_groups; ++q) {
-            Real coef = 0;
-            for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
-            const Real* Rk = R + gk(q) * C;
-            const Real* aj = &a(j, gs1(q), 0);
-            Real* Ms = &M(i, gs3(q), 0);
-            detail::team_vector_for<ExecSpace>(team, C, [&](int c) { Ms[c] += coef * Rk[c] * aj[c]; });
+          detail::team_vector_for<ExecSpace>(team, n_groups, [&](int q) {
+            Real sum = 0;
+            for (int n = gfirst(q); n < gfirst(q + 1); ++n) sum += pvalue(n) * eY(e, ps2(n));
+            coef[q] = sum;
+          });
+          team.team_barrier();
+          const Real* aj = &a(j, 0, 0);
+          for (int r = 0; r < n_runs; ++r) {
+            const int q0 = run_first(r), q1 = run_first(r + 1);
+            Real* Ms = &M(i, gs3(q0), 0);
+#ifdef FACET_HOST_VECTOR_TYPES
+            if constexpr (detail::runs_on_host<ExecSpace>) {
+              detail::host_message_run(C, Ms, q0, q1, coef, gk.data(), gs1.data(), R, aj);
+              continue;
+            }
+#endif
+            detail::team_vector_for<ExecSpace>(team, C, [&](int c) {
+              Real m = Ms[c];
+              for (int q = q0; q < q1; ++q) m += coef[q] * (R[gk(q) * C + c] * aj[gs1(q) * C + c]);
+              Ms[c] = m;
+            });
           }
+          team.team_barrier();  // scratch is reused by the next edge
         }
       });
 }
@@ -1151,25 +1301,45 @@ void Engine<Device, Real>::edge_backward(int t, int n_local, int n_all, bool wan
           }
           // Per group: da_j, and the channel sums of dM a_j against R (dE/dY) and dR/dr (dE/dr).
           double dEdY[kMaxEdgeHarmonics];
-          for (int s = 0; s < nshe; ++s) dEdY[s] = 0;
           double dEdr = 0;
-          for (int q = 0; q < n_groups; ++q) {
-            Real coef = 0;
-            for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
-            const Real* dMs = &dM(i, gs3(q), 0);
-            const Real* aj = &a(j, gs1(q), 0);
-            const Real* Rk = R + gk(q) * C;
-            const Real* dRk = dR + gk(q) * C;
-            Real* const da_row = da_copy + (static_cast<size_t>(j) * nsh + gs1(q)) * C;
-            const auto sums = detail::team_vector_sums<ExecSpace, Real>(team, C, [&](int c, Real& S, Real& D) {
-              const Real w = dMs[c];
-              detail::scatter_add<ExecSpace>(da_row[c], w * coef * Rk[c]);
-              const Real x = w * aj[c];
-              S += x * Rk[c];
-              D += x * dRk[c];
-            });
-            for (int n = gfirst(q); n < gfirst(q + 1); ++n) dEdY[ps2(n)] += pvalue(n) * double(sums.first);
-            dEdr += double(coef) * double(sums.second);
+#ifdef FACET_HOST_VECTOR_TYPES
+          if constexpr (detail::runs_on_host<ExecSpace>) {
+            using Lanes = detail::HostLaneSums<Real>;
+            typename Lanes::vec dEdY_lanes[kMaxEdgeHarmonics], dEdr_lanes{};
+            for (int s = 0; s < nshe; ++s) dEdY_lanes[s] = typename Lanes::vec{};
+            typename detail::HostSimd<Real>::vec S, D;
+            for (int q = 0; q < n_groups; ++q) {
+              Real coef = 0;
+              for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
+              detail::host_edge_group(C, coef, &dM(i, gs3(q), 0), &a(j, gs1(q), 0), R + gk(q) * C, dR + gk(q) * C,
+                                      da_copy + (static_cast<size_t>(j) * nsh + gs1(q)) * C, S, D);
+              for (int n = gfirst(q); n < gfirst(q + 1); ++n) Lanes::add(dEdY_lanes[ps2(n)], double(pvalue(n)), S);
+              Lanes::add(dEdr_lanes, double(coef), D);
+            }
+            for (int s = 0; s < nshe; ++s) dEdY[s] = Lanes::total(dEdY_lanes[s]);
+            dEdr = Lanes::total(dEdr_lanes);
+          } else
+#endif
+          {
+            for (int s = 0; s < nshe; ++s) dEdY[s] = 0;
+            for (int q = 0; q < n_groups; ++q) {
+              Real coef = 0;
+              for (int n = gfirst(q); n < gfirst(q + 1); ++n) coef += pvalue(n) * eY(e, ps2(n));
+              const Real* dMs = &dM(i, gs3(q), 0);
+              const Real* aj = &a(j, gs1(q), 0);
+              const Real* Rk = R + gk(q) * C;
+              const Real* dRk = dR + gk(q) * C;
+              Real* const da_row = da_copy + (static_cast<size_t>(j) * nsh + gs1(q)) * C;
+              const auto sums = detail::team_vector_sums<ExecSpace, Real>(team, C, [&](int c, Real& S, Real& D) {
+                const Real w = dMs[c];
+                detail::scatter_add<ExecSpace>(da_row[c], w * coef * Rk[c]);
+                const Real x = w * aj[c];
+                S += x * Rk[c];
+                D += x * dRk[c];
+              });
+              for (int n = gfirst(q); n < gfirst(q + 1); ++n) dEdY[ps2(n)] += pvalue(n) * double(sums.first);
+              dEdr += double(coef) * double(sums.second);
+            }
           }
           team.team_barrier();
           Kokkos::single(Kokkos::PerTeam(team), [&]() {

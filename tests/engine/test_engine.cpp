@@ -240,6 +240,15 @@ TEST(Engine, MatchesReferenceHigherDegree) {
   expect_matches_reference(hp, 5, rattled_cell(3, 2));
 }
 
+TEST(Engine, MatchesReferenceAtEveryChannelBlocking) {
+  // The host's channel loops go in blocks of 8, 4 and 1 SIMD vectors and then single channels: 37 channels in
+  // double (4 lanes) take a block of 32, one vector and one channel in message, and 4 pairs of vectors, one
+  // vector and one channel in edge_backward.
+  auto hp = test_hyperparameters(TensorProduct::cg, 2);
+  hp.channels = 37;
+  expect_matches_reference(hp, 6, rattled_cell(1));
+}
+
 TEST(Engine, IgnoredAtomsChangeNothing) {
   // Atoms with species -1 (LAMMPS types mapped to NULL) are neither centres nor neighbours.
   const auto hp = test_hyperparameters(TensorProduct::gaunt, 2);
