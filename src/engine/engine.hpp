@@ -126,7 +126,7 @@ class Engine {
   void edge_geometry();
   void embed(int n_local, int n_all, View<const int*> species);
   void message(int layer, int n_local);
-  void node_update(int layer, int n_local, int n_all);
+  void node_update(int layer, int n_local, int n_all, bool want_gradient);
   double readout(int n_local, View<const int*> species, AtomEnergy atom_energy, bool want_atom_energy);
   void node_backward(int layer, int n_local);
   void edge_backward(int layer, int n_local, int n_all, bool want_atom_virial, Forces f, AtomVirial atom_virial,
@@ -182,6 +182,9 @@ class Engine {
   std::vector<Features> a_;              // per layer: [atom][harmonic][c] for all atoms
   std::vector<Features> M_;              // per layer: [local atom][harmonic][c]
   Features h_, dh_, dM_, da_;            // current features and adjoints
+  // The last layer's Q[s][k] = sum_p Y_p[s] Yw_p[0] silu'(pre_p[k]), formed in its forward pass: there the
+  // readout's dE/dh has scalars only, so that pass's dE/dgW is dV[0][k] Q[s][k], with no grid points.
+  View<Real***> last_Q_;                 // [local atom][harmonic][hidden]
   View<double***> exchange_buffer_;      // features or adjoints in double for the exchange (Real = float)
   View<Real**> da_copies_;               // [thread][atom * harmonic * c]: edge_backward's private copies of da
   // Thread tokens for them (made once: on GPUs a token set owns a device lock array).
@@ -776,7 +779,7 @@ size_t Engine<Device, Real>::workspace_bytes() const {
   auto add = [&](const auto& v) { bytes += v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type); };
   for (const auto& v : a_) add(v);
   for (const auto& v : M_) add(v);
-  add(h_), add(dh_), add(dM_), add(da_), add(exchange_buffer_), add(da_copies_);
+  add(h_), add(dh_), add(dM_), add(da_), add(exchange_buffer_), add(da_copies_), add(last_Q_);
   add(edge_count_), add(edge_offset_), add(edge_j_), add(edge_first_), add(edge_vec_), add(edge_r_);
   add(edge_u_), add(edge_du_), add(edge_B_), add(edge_dB_), add(edge_Y_), add(edge_dY_);
   return bytes;
@@ -1018,7 +1021,7 @@ void Engine<Device, Real>::message(int t, int n_local) {
 }
 
 template <class Device, class Real>
-void Engine<Device, Real>::node_update(int t, int n_local, int n_all) {
+void Engine<Device, Real>::node_update(int t, int n_local, int n_all, bool want_gradient) {
   // Per atom (one team): g = W_mid M, then the grid MLP U = Yw^T W2 silu(W1 Y g + b1), then
   // h += W_msg M + W_out U and a^{t+1} = W_up^{t+1} h. The MLP's two matrices are moved through the
   // (linear) projections: pre = Y (g W1^T) + b1 and U = (Yw^T silu(pre)) W2^T, so the only per-point work is
@@ -1031,6 +1034,9 @@ void Engine<Device, Real>::node_update(int t, int n_local, int n_all) {
   const int L_out = last ? 0 : L_;
   const int nsh_out = sh_size(L_out);
   if (!last) grow(a_[t + 1], "a", n_all, nsh_, C_);  // ghost rows are filled by the exchange
+  const bool form_Q = last && want_gradient;
+  if (form_Q) grow(last_Q_, "last_Q", n_local, nsh_, H_);
+  auto Q = last_Q_;
   auto M = M_[t];
   auto h = h_;
   auto a_next = last ? Features() : a_[t + 1];
@@ -1041,8 +1047,9 @@ void Engine<Device, Real>::node_update(int t, int n_local, int n_all) {
   const int L = L_;
   const int C = C_, Cg = Cg_, H = H_, P = P_, nsh = nsh_;
   constexpr int B = kPointBlock;
-  // Per team scratch: g and U [nsh][Cg], gW = g W1^T and V = Yw^T silu(pre) [nsh][H], a block's hidden [B][H].
-  const int scratch_size = 2 * nsh * Cg + 2 * nsh * H + B * H;
+  // Per team scratch: g and U [nsh][Cg], gW = g W1^T and V = Yw^T silu(pre) [nsh][H], a block's hidden and
+  // (for Q) Yw_p[0] silu'(pre) [B][H].
+  const int scratch_size = 2 * nsh * Cg + 2 * nsh * H + 2 * B * H;
   using Scratch = Kokkos::View<Real*, typename ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   const size_t bytes = Scratch::shmem_size(scratch_size);
   Kokkos::parallel_for(
@@ -1056,8 +1063,11 @@ void Engine<Device, Real>::node_update(int t, int n_local, int n_all) {
         Real* gW = U + nsh * Cg;
         Real* V = gW + nsh * H;
         Real* hid = V + nsh * H;
+        Real* dq = hid + B * H;
+        Real* Qi = form_Q ? &Q(i, 0, 0) : nullptr;
         Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
           detail::vector_for<ExecSpace>(team, H, [&](int k) { V[s * H + k] = 0; });
+          if (form_Q) detail::vector_for<ExecSpace>(team, H, [&](int k) { Qi[s * H + k] = 0; });
         });
         for (int l = 0; l <= L; ++l)  // g = W_mid M, degree by degree
           detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &M(i, l * l, 0), C, 1, &midT(t, l, 0, 0), Cg,
@@ -1069,8 +1079,23 @@ void Engine<Device, Real>::node_update(int t, int n_local, int n_all) {
         for (int p0 = 0; p0 < P; p0 += B) {
           const int nb = P - p0 < B ? P - p0 : B;
           detail::rows_times_matrix<ExecSpace>(team, nb, H, nsh, &gY(p0, 0), nsh, 1, gW, H, hid, H, &b1(t, 0), false,
-                                               true);  // hidden = silu(Y gW + b1)
+                                               !form_Q);  // hidden = silu(Y gW + b1)
           team.team_barrier();
+          if (form_Q) {  // the same with silu' beside it (one exp for both), then Q += Y^T (Yw[0] silu'(pre))
+            Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nb), [&](int b) {
+              const Real w0 = gYw(p0 + b, 0);
+              Real* hb = hid + b * H;
+              Real* qb = dq + b * H;
+              detail::vector_for<ExecSpace>(team, H, [&](int k) {
+                const Real x = hb[k];
+                const Real sig = Real(1) / (Real(1) + fast_exp(-x));
+                hb[k] = x * sig;
+                qb[k] = w0 * (sig * (Real(1) + x * (Real(1) - sig)));
+              });
+            });
+            team.team_barrier();
+            detail::rows_times_matrix<ExecSpace>(team, nsh, H, nb, &gY(p0, 0), 1, nsh, dq, H, Qi, H, nullptr, true);
+          }
           detail::rows_times_matrix<ExecSpace>(team, nsh_out, H, nb, &gYw(p0, 0), 1, nsh, hid, H, V, H, nullptr,
                                                true);  // V += Yw^T hidden
           team.team_barrier();
@@ -1138,9 +1163,11 @@ void Engine<Device, Real>::node_backward(int t, int n_local) {
   // rather than stored.
   grow(dM_, "dM", n_local, nsh_, C_);
   // In the last layer dh has scalars only (the readout's): so have dU and dV, and W_msg^T dh is zero for
-  // l > 0.
-  const int L_in = t + 1 == T_ ? 0 : L_;
+  // l > 0; and Y^T dpre = dV[0] Q with the Q of the forward pass (last_Q_): no grid points, g or gW.
+  const bool last = t + 1 == T_;
+  const int L_in = last ? 0 : L_;
   const int nsh_in = sh_size(L_in);
+  auto Q = last_Q_;
   auto M = M_[t];
   auto dh = dh_;
   auto dM = dM_;
@@ -1174,17 +1201,24 @@ void Engine<Device, Real>::node_backward(int t, int n_local) {
           detail::vector_for<ExecSpace>(team, H, [&](int k) { dgW[s * H + k] = 0; });
         });
         for (int l = 0; l <= L; ++l) {  // g = W_mid M, dU = W_out^T dh, degree by degree
-          detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &M(i, l * l, 0), C, 1, &midT(t, l, 0, 0), Cg,
-                                               g + l * l * Cg, Cg);
+          if (!last)
+            detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &M(i, l * l, 0), C, 1, &midT(t, l, 0, 0), Cg,
+                                                 g + l * l * Cg, Cg);
           if (l <= L_in)
             detail::rows_times_matrix<ExecSpace>(team, 2 * l + 1, Cg, C, &dh(i, l * l, 0), C, 1, &out(t, l, 0, 0), Cg,
                                                  dU + l * l * Cg, Cg);
         }
         team.team_barrier();
-        detail::rows_times_matrix<ExecSpace>(team, nsh, H, Cg, g, Cg, 1, &w1t(t, 0, 0), H, gW, H);  // gW = g W1^T
+        if (!last) detail::rows_times_matrix<ExecSpace>(team, nsh, H, Cg, g, Cg, 1, &w1t(t, 0, 0), H, gW, H);  // g W1^T
         detail::rows_times_matrix<ExecSpace>(team, nsh_in, H, Cg, dU, Cg, 1, &w2(t, 0, 0), H, dV, H);  // dV = dU W2
         team.team_barrier();
-        for (int p0 = 0; p0 < P; p0 += B) {
+        if (last)  // dgW = dV[0] Q
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, nsh), [&](int s) {
+            const Real* Qs = &Q(i, s, 0);
+            detail::vector_for<ExecSpace>(team, H, [&](int k) { dgW[s * H + k] = dV[k] * Qs[k]; });
+          });
+        team.team_barrier();
+        for (int p0 = 0; p0 < (last ? 0 : P); p0 += B) {
           const int nb = P - p0 < B ? P - p0 : B;
           detail::rows_times_matrix<ExecSpace>(team, nb, H, nsh, &gY(p0, 0), nsh, 1, gW, H, pre, H, &b1(t, 0));
           detail::rows_times_matrix<ExecSpace>(team, nb, H, nsh_in, &gYw(p0, 0), nsh, 1, dV, H, dpre, H);  // Yw dV
@@ -1443,7 +1477,7 @@ typename Engine<Device, Real>::Result Engine<Device, Real>::compute(int n_local,
     // a^t of local atoms comes from the previous node update; the exchange fills the ghosts.
     if (t > 0 && exchange) exchange_forward(*exchange, a_[t], n_local, n_all);
     message(t, n_local);
-    node_update(t, n_local, n_all);
+    node_update(t, n_local, n_all, request.forces || request.virial || request.atom_virial);
   }
   result.energy = readout(n_local, species, atom_energy, request.atom_energy);
   if (!request.forces && !request.virial && !request.atom_virial) return result;
