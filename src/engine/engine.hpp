@@ -1470,6 +1470,7 @@ typename Engine<Device, Real>::Result Engine<Device, Real>::compute(int n_local,
                                                         const EngineRequest& request, Forces f, AtomEnergy atom_energy,
                                                         AtomVirial atom_virial) {
   Result result;
+  const bool want_gradient = request.forces || request.virial || request.atom_virial;
   build_edges(n_local, x, species, neighbors);
   edge_geometry();
   embed(n_local, n_all, species);
@@ -1477,10 +1478,10 @@ typename Engine<Device, Real>::Result Engine<Device, Real>::compute(int n_local,
     // a^t of local atoms comes from the previous node update; the exchange fills the ghosts.
     if (t > 0 && exchange) exchange_forward(*exchange, a_[t], n_local, n_all);
     message(t, n_local);
-    node_update(t, n_local, n_all, request.forces || request.virial || request.atom_virial);
+    node_update(t, n_local, n_all, want_gradient);
   }
   result.energy = readout(n_local, species, atom_energy, request.atom_energy);
-  if (!request.forces && !request.virial && !request.atom_virial) return result;
+  if (!want_gradient) return result;
   for (int t = T_ - 1; t >= 0; --t) {
     node_backward(t, n_local);
     edge_backward(t, n_local, n_all, request.atom_virial, f, atom_virial, result.virial);
