@@ -31,6 +31,8 @@
 #include "core/fast_exp.hpp"
 #include "core/s2_grid.hpp"
 #include "core/spherical_harmonics.hpp"
+#include "core/zbl.hpp"
+#include "model/elements.hpp"
 #include "model/potential.hpp"
 
 namespace facet {
@@ -132,6 +134,10 @@ class Engine {
   void edge_backward(int layer, int n_local, int n_all, bool want_atom_virial, Forces f, AtomVirial atom_virial,
                      double virial[6]);
   void up_backward(int layer, int n_local);
+  // The short-range pair repulsion (when the model has one): returns its energy, and with want_gradient adds
+  // its forces and virial like edge_backward.
+  double repulsion(int n_local, View<const int*> species, bool want_atom_energy, AtomEnergy atom_energy,
+                   bool want_gradient, bool want_atom_virial, Forces f, AtomVirial atom_virial, double virial[6]);
   // The exchanges in double: in place when Real is double, else through exchange_buffer_.
   void exchange_forward(GhostExchange<Device>& exchange, Features data, int n_local, int n_all);
   void exchange_reverse(GhostExchange<Device>& exchange, Features data, int n_local, int n_all);
@@ -157,6 +163,7 @@ class Engine {
   // The readout (a few operations per atom) stays double: it forms the energy.
   View<double**> ro_w1_;        // [hr][c]
   View<double*> ro_b1_, ro_w2_, e0_;
+  View<double***> repulsion_pairs_;  // [species][species][3]: the ZblPair fields (zbl only)
   // Nonzero coupling coefficients in groups that share input harmonic, output harmonic and radial function
   // (they differ in the edge harmonic): per edge a group is one channel loop. Groups with scalar inputs
   // come first (layer 0 needs only those); within each part they are sorted by output harmonic, and a run
@@ -705,6 +712,20 @@ Engine<Device, Real>::Engine(const Potential& pot) : hp_(pot.hyper) {
   ro_b1_ = detail::upload<View<double*>>(pot, "readout.b1");
   ro_w2_ = detail::upload<View<double*>>(pot, "readout.w2");
   e0_ = detail::upload_vector<View<double*>>("atomic_energies", hp_.atomic_energies);
+  if (hp_.repulsion == Repulsion::zbl) {
+    const int S = static_cast<int>(hp_.elements.size());
+    repulsion_pairs_ = View<double***>("repulsion_pairs", S, S, 3);
+    auto host = Kokkos::create_mirror_view(repulsion_pairs_);
+    for (int zi = 0; zi < S; ++zi)
+      for (int zj = 0; zj < S; ++zj) {
+        const auto pair = ZblPair<double>::make(atomic_number(hp_.elements[zi]), atomic_number(hp_.elements[zj]),
+                                                hp_.repulsion_radii[zi] + hp_.repulsion_radii[zj]);
+        host(zi, zj, 0) = pair.charge_product;
+        host(zi, zj, 1) = pair.inv_screening;
+        host(zi, zj, 2) = pair.r_max;
+      }
+    Kokkos::deep_copy(repulsion_pairs_, host);
+  }
 
   // Nonzero coupling coefficients of every path, grouped by (input harmonic, output harmonic) within the path
   // (so by radial function too), then ordered as described at group_s1_.
@@ -1436,6 +1457,70 @@ void Engine<Device, Real>::up_backward(int t, int n_local) {
 }
 
 template <class Device, class Real>
+double Engine<Device, Real>::repulsion(int n_local, View<const int*> species, bool want_atom_energy,
+                                       AtomEnergy atom_energy, bool want_gradient, bool want_atom_virial, Forces f,
+                                       AtomVirial atom_virial, double virial[6]) {
+  // Half of each pair's energy goes to each atom: the edge i -> j gives E(r_ij) / 2 to i (j -> i, on j's rank
+  // or as i's own edge, gives the other half), and its gradient g = dE/dr_ij / 2 as in edge_backward.
+  if (hp_.repulsion == Repulsion::none || n_local == 0) return 0.0;
+  using FScatter = Kokkos::Experimental::ScatterView<double* [3], Kokkos::LayoutRight, Device>;
+  using VScatter = Kokkos::Experimental::ScatterView<double* [6], Kokkos::LayoutRight, Device>;
+  Kokkos::View<double* [3], Kokkos::LayoutRight, Device> f_view;
+  if (want_gradient) f_view = Kokkos::View<double* [3], Kokkos::LayoutRight, Device>(f.data(), f.extent(0));
+  FScatter f_scatter(f_view);
+  Kokkos::View<double* [6], Kokkos::LayoutRight, Device> v_view;
+  if (want_atom_virial) v_view = Kokkos::View<double* [6], Kokkos::LayoutRight, Device>(atom_virial.data(), atom_virial.extent(0));
+  VScatter v_scatter(v_view);
+  Kokkos::View<double[6], Device> vsum("repulsion_virial");
+  auto offset = edge_offset_;
+  auto ej = edge_j_;
+  auto ev = edge_vec_;
+  auto er = edge_r_;
+  auto pairs = repulsion_pairs_;
+  double energy = 0;
+  Kokkos::parallel_reduce(
+      "facet::repulsion", Kokkos::RangePolicy<ExecSpace>(0, n_local),
+      KOKKOS_LAMBDA(int i, double& sum) {
+        const int zi = species(i);
+        if (zi < 0) return;
+        auto f_access = f_scatter.access();
+        auto v_access = v_scatter.access();
+        double e_i = 0;
+        for (int e = offset(i); e < offset(i + 1); ++e) {
+          const int j = ej(e), zj = species(j);
+          const ZblPair<double> pair{pairs(zi, zj, 0), pairs(zi, zj, 1), pairs(zi, zj, 2)};
+          const double r = er(e);
+          double pair_energy, derivative;
+          pair.evaluate(r, pair_energy, derivative);
+          e_i += 0.5 * pair_energy;
+          if (!want_gradient || derivative == 0.0) continue;
+          const double rv[3] = {ev(e, 0), ev(e, 1), ev(e, 2)};
+          double g[3];
+          for (int k = 0; k < 3; ++k) {
+            g[k] = 0.5 * derivative * rv[k] / r;
+            f_access(i, k) += g[k];
+            f_access(j, k) -= g[k];
+          }
+          const double w[6] = {-rv[0] * g[0], -rv[1] * g[1], -rv[2] * g[2], -rv[0] * g[1], -rv[0] * g[2], -rv[1] * g[2]};
+          for (int k = 0; k < 6; ++k) Kokkos::atomic_add(&vsum(k), w[k]);
+          if (want_atom_virial)
+            for (int k = 0; k < 6; ++k) {
+              v_access(i, k) += 0.5 * w[k];
+              v_access(j, k) += 0.5 * w[k];
+            }
+        }
+        if (want_atom_energy) atom_energy(i) += e_i;
+        sum += e_i;
+      },
+      energy);
+  if (want_gradient) Kokkos::Experimental::contribute(f_view, f_scatter);
+  if (want_atom_virial) Kokkos::Experimental::contribute(v_view, v_scatter);
+  auto host_vsum = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), vsum);
+  for (int k = 0; k < 6; ++k) virial[k] += host_vsum(k);
+  return energy;
+}
+
+template <class Device, class Real>
 void Engine<Device, Real>::exchange_forward(GhostExchange<Device>& exchange, Features data, int n_local, int n_all) {
   if constexpr (std::is_same<Real, double>::value) {
     (void)n_local, (void)n_all;
@@ -1480,7 +1565,9 @@ typename Engine<Device, Real>::Result Engine<Device, Real>::compute(int n_local,
     message(t, n_local);
     node_update(t, n_local, n_all, want_gradient);
   }
-  result.energy = readout(n_local, species, atom_energy, request.atom_energy);
+  result.energy = readout(n_local, species, atom_energy, request.atom_energy) +
+                  repulsion(n_local, species, request.atom_energy, atom_energy, want_gradient, request.atom_virial, f,
+                            atom_virial, result.virial);
   if (!want_gradient) return result;
   for (int t = T_ - 1; t >= 0; --t) {
     node_backward(t, n_local);

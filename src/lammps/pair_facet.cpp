@@ -152,7 +152,8 @@ void PairFacet::log_potential_summary() {
     }() + "| r_cut " + std::to_string(hp.r_cut) + " A | " + std::to_string(hp.layers) + " layers, l_max " +
                            std::to_string(hp.l_max) + ", " + std::to_string(hp.channels) + " channels, " +
                            (hp.tensor_product == facet::TensorProduct::gaunt ? "Gaunt" : "CG") + " products, grid " +
-                           std::to_string(hp.grid_theta) + "x" + std::to_string(hp.grid_phi) + " | " +
+                           std::to_string(hp.grid_theta) + "x" + std::to_string(hp.grid_phi) +
+                           (hp.repulsion == facet::Repulsion::zbl ? ", ZBL repulsion" : "") + " | " +
                            std::to_string(parameters) + " parameters\n" + meta);
 }
 

@@ -35,7 +35,8 @@ bool operator==(const ModelHyperparameters& a, const ModelHyperparameters& b) {
          a.envelope_p == b.envelope_p && a.tensor_product == b.tensor_product && a.grid_channels == b.grid_channels &&
          a.grid_hidden == b.grid_hidden && a.grid_theta == b.grid_theta && a.grid_phi == b.grid_phi &&
          a.readout_hidden == b.readout_hidden && a.avg_num_neighbors == b.avg_num_neighbors &&
-         a.energy_scale == b.energy_scale && a.atomic_energies == b.atomic_energies;
+         a.energy_scale == b.energy_scale && a.atomic_energies == b.atomic_energies && a.repulsion == b.repulsion &&
+         a.repulsion_radii == b.repulsion_radii;
 }
 
 int64_t Array::size() const {
@@ -100,6 +101,26 @@ void validate(const ModelHyperparameters& hp) {
          std::to_string(hp.elements.size()) + " elements");
   for (double e : hp.atomic_energies)
     if (!std::isfinite(e)) fail("atomic_energies must be finite");
+  auto fmt = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  if (hp.repulsion == Repulsion::none && !hp.repulsion_radii.empty()) fail("repulsion none takes no radii");
+  if (hp.repulsion == Repulsion::zbl) {
+    if (hp.repulsion_radii.size() != hp.elements.size())
+      fail("repulsion zbl: " + std::to_string(hp.repulsion_radii.size()) + " radii for " +
+           std::to_string(hp.elements.size()) + " elements");
+    for (size_t i = 0; i < hp.elements.size(); ++i) {
+      const double r = hp.repulsion_radii[i];
+      if (!(r > 0 && std::isfinite(r))) fail("repulsion zbl: the radius of " + hp.elements[i] + " must be positive");
+      // The pair term is evaluated on the model's edges only: it must be off before r_cut.
+      for (size_t j = 0; j <= i; ++j)
+        if (r + hp.repulsion_radii[j] > hp.r_cut)
+          fail("repulsion zbl: the radii of " + hp.elements[i] + " and " + hp.elements[j] + " add up to " +
+               fmt(r + hp.repulsion_radii[j]) + " Å, beyond r_cut " + fmt(hp.r_cut) + " Å");
+    }
+  }
 }
 
 uint64_t fnv1a64(const char* data, size_t size) {
@@ -324,13 +345,30 @@ Potential parse_potential(const std::string& text, const std::string& source) {
   hp.readout_hidden = integer("readout_hidden");
   hp.avg_num_neighbors = number("avg_num_neighbors");
   hp.energy_scale = number("energy_scale");
+  const Line* l = &next_key("atomic_energies", static_cast<int>(hp.elements.size()));
+  for (size_t i = 1; i < l->words.size(); ++i) hp.atomic_energies.push_back(in.number(*l, l->words[i], "atomic_energies"));
   {
-    const Line& l = next_key("atomic_energies", static_cast<int>(hp.elements.size()));
-    for (size_t i = 1; i < l.words.size(); ++i) hp.atomic_energies.push_back(in.number(l, l.words[i], "atomic_energies"));
+    // Version 1 has no repulsion line (and no repulsion); from version 2 on it is required.
+    if (*version >= 2) {
+      l = &next_key("repulsion", -1);
+      const auto& w = l->words;
+      if (w.size() < 2) in.fail(*l, "'repulsion' needs 'none' or 'zbl <one radius per element>'");
+      if (w[1] == "none") {
+        if (w.size() != 2) in.fail(*l, "'repulsion none' takes no values");
+      } else if (w[1] == "zbl") {
+        if (w.size() - 2 != hp.elements.size())
+          in.fail(*l, "'repulsion zbl' needs " + std::to_string(hp.elements.size()) + " radii (one per element), found " +
+                          std::to_string(w.size() - 2));
+        hp.repulsion = Repulsion::zbl;
+        for (size_t i = 2; i < w.size(); ++i) hp.repulsion_radii.push_back(in.number(*l, w[i], "repulsion"));
+      } else {
+        in.fail(*l, "repulsion '" + w[1] + "': expected 'none' or 'zbl'");
+      }
+    }
     try {
       validate(hp);
     } catch (const PotentialError& e) {
-      in.fail(l, std::string("inconsistent hyperparameters: ") + e.what());
+      in.fail(*l, std::string("inconsistent hyperparameters: ") + e.what());
     }
   }
   skip_meta();
@@ -405,6 +443,8 @@ std::string format_potential(const Potential& pot) {
     << " " << hp.grid_phi << "\nreadout_hidden " << hp.readout_hidden << "\navg_num_neighbors "
     << fmt(hp.avg_num_neighbors) << "\nenergy_scale " << fmt(hp.energy_scale) << "\natomic_energies";
   for (double e : hp.atomic_energies) o << " " << fmt(e);
+  o << "\nrepulsion " << (hp.repulsion == Repulsion::zbl ? "zbl" : "none");
+  for (double r : hp.repulsion_radii) o << " " << fmt(r);
   o << "\n";
   const auto expected = expected_arrays(hp);
   if (pot.arrays.size() != expected.size())

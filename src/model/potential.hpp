@@ -11,9 +11,12 @@
 
 namespace facet {
 
-constexpr int kPotentialFormatVersion = 1;
+constexpr int kPotentialFormatVersion = 2;  // 2 added the 'repulsion' line
 
 enum class TensorProduct { gaunt, cg };
+
+// A fixed pair term added to the learned energy (docs/model.md, "Short-range repulsion").
+enum class Repulsion { none, zbl };
 
 struct ModelHyperparameters {
   std::vector<std::string> elements;
@@ -33,6 +36,9 @@ struct ModelHyperparameters {
   double avg_num_neighbors = 1.0;
   double energy_scale = 1.0;
   std::vector<double> atomic_energies;  // one per element
+  Repulsion repulsion = Repulsion::none;
+  // zbl: a radius per element (Å); the pair term of elements i and j is off from r_i + r_j on.
+  std::vector<double> repulsion_radii;
 };
 bool operator==(const ModelHyperparameters& a, const ModelHyperparameters& b);
 

@@ -160,6 +160,12 @@ std::vector<Flag> train_flags(TrainOptions& o, bool& help) {
         o.hyper.grid_theta = int_at_least("--grid", v.substr(0, x), 1);
         o.hyper.grid_phi = int_at_least("--grid", v.substr(x + 1), 1);
       });
+  add("--repulsion", "none|zbl", "short-range pair repulsion added to the model: zbl switched off at the sum of the "
+      "covalent radii (none; with --init it replaces the file's)", [&](const std::string& v) {
+        require(v == "none" || v == "zbl", "--repulsion", v, "must be 'none' or 'zbl'");
+        o.hyper.repulsion = v == "zbl" ? Repulsion::zbl : Repulsion::none;
+        o.repulsion_given = true;
+      });
   integer_flag("--readout-hidden", o.hyper.readout_hidden, 1, "hidden width of the readout MLP");
   // Loss and optimisation.
   auto weight = [&](const char* name, double& w, const char* what) {
@@ -245,6 +251,7 @@ TrainOptions parse_train_args(const std::vector<std::string>& args) {
   ModelHyperparameters check = o.hyper;  // the checks that involve several flags (e.g. the grid against l_max)
   check.elements = {"H"};
   check.atomic_energies = {0.0};
+  check.repulsion = Repulsion::none;  // its radii follow from the elements, checked by train()
   try {
     validate(check);
   } catch (const PotentialError& e) {  // its message starts with the key: name the flag, --l-max for l_max

@@ -6,6 +6,8 @@
 #include "core/clebsch_gordan.hpp"
 #include "core/s2_grid.hpp"
 #include "core/spherical_harmonics.hpp"
+#include "core/zbl.hpp"
+#include "model/elements.hpp"
 #include "model/neighbors.hpp"
 
 namespace facet {
@@ -68,11 +70,25 @@ torch::Tensor bspline_basis(const torch::Tensor& r, double r_cut, int n_basis) {
   return torch::zeros({r.size(0), n_basis}, r.options()).scatter_add(1, index, values);
 }
 
-torch::Tensor cutoff_envelope(const torch::Tensor& r, double r_cut, int p) {
-  const auto x = r / r_cut;
+namespace {
+
+torch::Tensor envelope_of_ratio(const torch::Tensor& x, int p) {  // u(x) of core/envelope.hpp, x = r / r_cut
   const auto xp = x.pow(p);
   const auto u = 1 - 0.5 * (p + 1) * (p + 2) * xp + double(p * (p + 2)) * xp * x - 0.5 * p * (p + 1) * xp * x * x;
   return torch::where(x < 1, u, torch::zeros_like(u));
+}
+
+}  // namespace
+
+torch::Tensor cutoff_envelope(const torch::Tensor& r, double r_cut, int p) { return envelope_of_ratio(r / r_cut, p); }
+
+torch::Tensor zbl_pair_energy(const torch::Tensor& r, const torch::Tensor& z_i, const torch::Tensor& z_j,
+                              const torch::Tensor& r_max) {
+  // core/zbl.hpp
+  const auto x = r * (z_i.pow(0.23) + z_j.pow(0.23)) / 0.46850;
+  const auto phi = 0.18175 * torch::exp(-3.19980 * x) + 0.50986 * torch::exp(-0.94229 * x) +
+                   0.28022 * torch::exp(-0.40290 * x) + 0.02817 * torch::exp(-0.20162 * x);
+  return kCoulombEvAngstrom * z_i * z_j / r * phi * envelope_of_ratio(r / r_max, kRepulsionEnvelopeP);
 }
 
 Batch make_batch(const std::vector<const Structure*>& structures, const std::vector<std::string>& elements,
@@ -180,6 +196,11 @@ void FacetModelImpl::build_constants(torch::Dtype dtype) {
   for (int l = 0; l <= hp_.l_max; ++l) degree.insert(degree.end(), 2 * l + 1, l);
   degree_of_index_ = register_buffer("degree_of_index", torch::tensor(degree, torch::kInt64));
   const S2Grid grid = make_s2_grid(hp_.l_max, {hp_.grid_theta, hp_.grid_phi});
+  std::vector<double> z, radius = hp_.repulsion_radii;
+  for (const auto& e : hp_.elements) z.push_back(atomic_number(e));
+  radius.resize(hp_.elements.size(), 0.0);
+  repulsion_z_ = register_buffer("repulsion_z", torch::tensor(z, f64).to(dtype));
+  repulsion_radius_ = register_buffer("repulsion_radius", torch::tensor(radius, f64).to(dtype));
   grid_to_ = register_buffer("grid_to", torch::tensor(grid.to_grid.values, f64)
                                             .reshape({grid.to_grid.rows, grid.to_grid.cols}).to(dtype));
   grid_from_ = register_buffer("grid_from", torch::tensor(grid.from_grid.values, f64)
@@ -231,7 +252,14 @@ torch::Tensor FacetModelImpl::atomic_energies(const torch::Tensor& species, cons
   const auto hidden = torch::silu(torch::matmul(scalars, arrays_.at("readout.w1").t()) + arrays_.at("readout.b1"));
   const auto e0 = torch::tensor(hp_.atomic_energies, torch::TensorOptions().dtype(torch::kFloat64))
                       .to(edge_vectors.dtype()).index_select(0, species);
-  return e0 + hp_.energy_scale * torch::matmul(hidden, arrays_.at("readout.w2"));
+  auto energy = e0 + hp_.energy_scale * torch::matmul(hidden, arrays_.at("readout.w2"));
+  if (hp_.repulsion == Repulsion::zbl) {  // half of each pair's energy to each of its atoms
+    const auto zi = species.index_select(0, edge_center), zj = species.index_select(0, edge_neighbor);
+    const auto pair = zbl_pair_energy(r, repulsion_z_.index_select(0, zi), repulsion_z_.index_select(0, zj),
+                                      repulsion_radius_.index_select(0, zi) + repulsion_radius_.index_select(0, zj));
+    energy = energy.index_add(0, edge_center, 0.5 * pair);
+  }
+  return energy;
 }
 
 Prediction FacetModelImpl::predict(const Batch& batch, bool forces, bool stress, bool create_graph) {

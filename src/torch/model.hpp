@@ -71,6 +71,7 @@ class FacetModelImpl : public torch::nn::Module {
   torch::Tensor degree_of_index_;                // [(L+1)^2] int64: l of each harmonic index
   torch::Tensor grid_to_;                        // [P, (L+1)^2]
   torch::Tensor grid_from_;                      // [(L+1)^2, P], includes w_p / 4 pi
+  torch::Tensor repulsion_z_, repulsion_radius_;  // [S]: atomic numbers and repulsion radii (zbl)
 };
 TORCH_MODULE(FacetModel);
 
@@ -80,5 +81,9 @@ torch::Tensor spherical_harmonics(int lmax, const torch::Tensor& u);
 torch::Tensor bspline_basis(const torch::Tensor& r, double r_cut, int n_basis);
 // Polynomial cutoff envelope u(r) of docs/model.md.
 torch::Tensor cutoff_envelope(const torch::Tensor& r, double r_cut, int p);
+// The switched ZBL pair energy of core/zbl.hpp for pair distances r, atomic numbers and switch-off distances
+// (tensors of one shape, Z as floating point); differentiable in r.
+torch::Tensor zbl_pair_energy(const torch::Tensor& r, const torch::Tensor& z_i, const torch::Tensor& z_j,
+                              const torch::Tensor& r_max);
 
 }  // namespace facet

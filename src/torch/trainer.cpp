@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/zbl.hpp"
 #include "model/neighbors.hpp"
 #include "torch/model.hpp"
 #include "torch/plots.hpp"
@@ -387,17 +388,19 @@ std::vector<Structure> predict(const Potential& potential, const std::vector<Str
 }
 
 std::vector<double> fit_atomic_energies(const std::vector<Structure>& frames, const std::vector<std::string>& elements,
-                                        std::string* note) {
+                                        std::string* note, const std::vector<double>& offsets) {
   const size_t S = elements.size();
   std::vector<double> A(S * S, 0.0), b(S, 0.0);  // normal equations A x = b, A = C^T C, b = C^T E
   size_t labelled = 0;
-  for (const auto& s : frames) {
+  for (size_t k = 0; k < frames.size(); ++k) {
+    const Structure& s = frames[k];
     if (!s.energy) continue;
     ++labelled;
+    const double energy = *s.energy - (offsets.empty() ? 0.0 : offsets[k]);
     std::vector<double> c(S, 0.0);
     for (const auto& e : s.species) c[std::find(elements.begin(), elements.end(), e) - elements.begin()] += 1;
     for (size_t i = 0; i < S; ++i) {
-      b[i] += c[i] * *s.energy;
+      b[i] += c[i] * energy;
       for (size_t j = 0; j < S; ++j) A[i * S + j] += c[i] * c[j];
     }
   }
@@ -448,13 +451,52 @@ std::vector<double> fit_atomic_energies(const std::vector<Structure>& frames, co
   return x;
 }
 
-Normalization normalization_from_data(const std::vector<Structure>& frames, const std::vector<std::string>& elements,
-                                      double r_cut) {
+double repulsion_energy(const Structure& s, const ModelHyperparameters& hp) {
+  if (hp.repulsion == Repulsion::none) return 0.0;
+  std::vector<int> z(s.size());
+  std::vector<double> radius(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    const size_t k = std::find(hp.elements.begin(), hp.elements.end(), s.species[i]) - hp.elements.begin();
+    if (k == hp.elements.size()) throw std::runtime_error(where(s) + ": element '" + s.species[i] + "' is not one of the model's elements");
+    z[i] = atomic_number(s.species[i]);
+    radius[i] = hp.repulsion_radii[k];
+  }
+  const NeighborList nl = build_neighbor_list(s, hp.r_cut);
+  double energy = 0;
+  for (size_t e = 0; e < nl.size(); ++e) {
+    const int i = nl.first[e], j = nl.second[e];
+    double r2 = 0;
+    for (int k = 0; k < 3; ++k) {
+      double d = s.positions[j][k] - s.positions[i][k];
+      for (int a = 0; a < 3; ++a) d += nl.shift[e][a] * s.cell[a][k];
+      r2 += d * d;
+    }
+    double pair, derivative;
+    ZblPair<double>::make(z[i], z[j], radius[i] + radius[j]).evaluate(std::sqrt(r2), pair, derivative);
+    energy += 0.5 * pair;  // each pair appears in both directions
+  }
+  return energy;
+}
+
+std::vector<double> default_repulsion_radii(const ModelHyperparameters& hp) {
+  std::vector<double> radii;
+  if (hp.repulsion == Repulsion::none) return radii;
+  for (const auto& e : hp.elements) {
+    radii.push_back(covalent_radius(e));
+    if (radii.back() <= 0) throw UsageError("--repulsion zbl: no covalent radius is tabulated for " + e + " (Z > 96)");
+  }
+  return radii;
+}
+
+Normalization normalization_from_data(const std::vector<Structure>& frames, const ModelHyperparameters& hp) {
+  const auto& elements = hp.elements;
   Normalization n;
   double edges = 0, atoms = 0;
+  std::vector<double> repulsion;
   for (const auto& s : frames) {
-    edges += static_cast<double>(build_neighbor_list(s, r_cut).size());
+    edges += static_cast<double>(build_neighbor_list(s, hp.r_cut).size());
     atoms += static_cast<double>(s.size());
+    if (hp.repulsion != Repulsion::none) repulsion.push_back(repulsion_energy(s, hp));
   }
   n.avg_num_neighbors = edges / atoms;
   if (!(n.avg_num_neighbors > 0)) {
@@ -462,7 +504,7 @@ Normalization normalization_from_data(const std::vector<Structure>& frames, cons
     n.notes.push_back("no atom has a neighbour within r_cut: avg_num_neighbors set to 1");
   }
   std::string note;
-  n.atomic_energies = fit_atomic_energies(frames, elements, &note);
+  n.atomic_energies = fit_atomic_energies(frames, elements, &note, repulsion);
   if (!note.empty()) n.notes.push_back(note);
 
   double sum2 = 0, count = 0;
@@ -543,6 +585,13 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
   // Elements: every atom of every set must have one.
   ModelHyperparameters hp = init ? init->hyper : o.hyper;
   if (!init) hp.elements = o.elements.empty() ? elements_of(training) : o.elements;
+  if (!init) hp.atomic_energies.assign(hp.elements.size(), 0.0);  // fitted below
+  if (!init || o.repulsion_given) {
+    hp.repulsion = o.hyper.repulsion;
+    hp.repulsion_radii = default_repulsion_radii(hp);
+    validate(hp);  // e.g. radii that add up to more than r_cut
+    if (init) init->hyper = hp;
+  }
   for (const auto* set : {&training, &valid, &test})
     for (const auto& s : *set)
       for (const auto& e : s.species)
@@ -563,8 +612,7 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
     norm.notes.push_back("initialised from " + o.init + " (its weights, hyperparameters and normalisation)");
     model = FacetModel(*init);
   } else {
-    hp.atomic_energies.assign(hp.elements.size(), 0.0);
-    norm = normalization_from_data(training, hp.elements, hp.r_cut);
+    norm = normalization_from_data(training, hp);
     model = FacetModel(hp, o.seed);
     model->set_normalization(norm.avg_num_neighbors, norm.energy_scale, norm.atomic_energies);
   }
@@ -582,6 +630,11 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
     out << " " << hp.elements[z] << " (E0 " << fmt(norm.atomic_energies[z], "%.6f") << " eV)";
   out << "\navg_num_neighbors " << fmt(norm.avg_num_neighbors, "%.4f") << ", energy_scale "
       << fmt(norm.energy_scale, "%.4g") << ", " << n_params << " parameters\n";
+  if (hp.repulsion == Repulsion::zbl) {
+    out << "repulsion zbl, radii";
+    for (size_t z = 0; z < hp.elements.size(); ++z) out << " " << hp.elements[z] << " " << fmt(hp.repulsion_radii[z], "%.2f");
+    out << " Å\n";
+  }
   for (const auto& note : norm.notes) out << "note: " << note << "\n";
 
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(o.lr));

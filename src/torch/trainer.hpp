@@ -63,12 +63,19 @@ struct Normalization {
   std::vector<double> atomic_energies;
   std::vector<std::string> notes;  // e.g. that a ridge term was needed; printed and stored as meta
 };
-// Least squares of the total energies on the element counts (normal equations, with a tiny ridge term when
-// they are singular, which `note` then explains). Frames without an energy are skipped.
+// Least squares of the total energies (less `offsets[k]` of frame k, when given) on the element counts (normal
+// equations, with a tiny ridge term when they are singular, which `note` then explains). Frames without an
+// energy are skipped.
 std::vector<double> fit_atomic_energies(const std::vector<Structure>& frames, const std::vector<std::string>& elements,
-                                        std::string* note = nullptr);
-Normalization normalization_from_data(const std::vector<Structure>& frames, const std::vector<std::string>& elements,
-                                      double r_cut);
+                                        std::string* note = nullptr, const std::vector<double>& offsets = {});
+// avg_num_neighbors, atomic energies and energy_scale for a model with hp's elements, r_cut and repulsion
+// (the atomic energies are fitted to what the repulsion leaves of the energies).
+Normalization normalization_from_data(const std::vector<Structure>& frames, const ModelHyperparameters& hp);
+// The short-range repulsion energy of a structure under hp (0 without repulsion).
+double repulsion_energy(const Structure& s, const ModelHyperparameters& hp);
+// hp.repulsion_radii for hp.repulsion: the covalent radii of hp.elements for zbl; throws UsageError naming an
+// element without a tabulated radius.
+std::vector<double> default_repulsion_radii(const ModelHyperparameters& hp);
 
 struct TrainOptions {
   std::vector<std::string> train_files;
@@ -84,6 +91,7 @@ struct TrainOptions {
   int threads = 1;  // 1: the same bits on every machine (docs/trainer.md, "Determinism")
   std::string output = "potential.facet", log, plots, checkpoint;  // log, plots: defaults derived from output
   std::string init;  // --init FILE: start from this potential's weights, hyperparameters and normalisation
+  bool repulsion_given = false;  // --repulsion: applies to an --init model too (the term has no weights)
   bool resume = false, make_plots = true;
   std::string command_line;  // stored as provenance
 };

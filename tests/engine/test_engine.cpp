@@ -249,6 +249,27 @@ TEST(Engine, MatchesReferenceAtEveryChannelBlocking) {
   expect_matches_reference(hp, 6, rattled_cell(1));
 }
 
+TEST(Engine, MatchesReferenceWithRepulsion) {
+  // ZBL radii enlarged (sums 3.0 / 2.7 / 2.4 Å < r_cut 3.3 Å) so that many pairs of the rattled cells reach
+  // into the repulsion; energy, forces, virial and per-atom values against the reference, as above.
+  auto hp = test_hyperparameters(TensorProduct::gaunt, 2);
+  hp.repulsion = Repulsion::zbl;
+  hp.repulsion_radii = {1.5, 1.2};
+  expect_matches_reference(hp, 9, rattled_cell(8, 2));
+  // ... where the repulsion is a sizeable part of the result.
+  auto plain = hp;
+  plain.repulsion = Repulsion::none;
+  plain.repulsion_radii.clear();
+  HostEngine with(FacetModel(hp, 9)->to_potential()), without(FacetModel(plain, 9)->to_potential());
+  const Structure s = rattled_cell(8, 2);
+  const auto a = run_engine(with, s), b = run_engine(without, s);
+  EXPECT_GT(a.energy - b.energy, 0.1);
+  double df = 0;
+  for (size_t i = 0; i < s.size(); ++i)
+    for (int k = 0; k < 3; ++k) df = std::max(df, std::abs(a.forces[i][k] - b.forces[i][k]));
+  EXPECT_GT(df, 0.1);
+}
+
 TEST(Engine, IgnoredAtomsChangeNothing) {
   // Atoms with species -1 (LAMMPS types mapped to NULL) are neither centres nor neighbours.
   const auto hp = test_hyperparameters(TensorProduct::gaunt, 2);

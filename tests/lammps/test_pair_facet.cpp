@@ -35,6 +35,10 @@ ModelHyperparameters test_hyperparameters() {
   hp.avg_num_neighbors = 6.0;
   hp.energy_scale = 1.1;
   hp.atomic_energies = {-2.5, -4.0};
+  // The repulsion too, its radii enlarged (pair ranges 2.4 / 2.2 / 2.0 Å) so that the rattled bonds
+  // (2.35 Å and less) reach into it.
+  hp.repulsion = Repulsion::zbl;
+  hp.repulsion_radii = {1.2, 1.0};
   return hp;
 }
 

@@ -131,6 +131,57 @@ TEST(PotentialFile, RoundTripIsBitExact) {
   }
 }
 
+TEST(PotentialFile, RepulsionRoundTripsAndVersionOneFilesHaveNone) {
+  auto hp = small_hyperparameters();
+  hp.repulsion = Repulsion::zbl;
+  hp.repulsion_radii = {1.11, 0.66};
+  const Potential pot = random_potential(hp, 43);
+  const std::string text = format_potential(pot);
+  EXPECT_TRUE(contains(text, "\nrepulsion zbl 1.1100000000000001 0.66000000000000003\n")) << text.substr(0, 600);
+  EXPECT_TRUE(parse_potential(text, "mem") == pot);
+
+  // A version-1 file (no repulsion line) reads as a model without repulsion.
+  const Potential plain = random_potential(small_hyperparameters(), 44);
+  std::string v1 = replace_once(format_potential(plain), "facet-potential 2\n", "facet-potential 1\n");
+  v1 = replace_once(v1, "repulsion none\n", "");
+  const Potential back = parse_potential(rehash(v1), "v1.facet");
+  EXPECT_EQ(back.hyper.repulsion, Repulsion::none);
+  EXPECT_TRUE(back == plain);
+  // ... and a repulsion line in a version-1 file is out of place.
+  const auto msg = error_of(rehash(replace_once(format_potential(pot), "facet-potential 2\n", "facet-potential 1\n")));
+  EXPECT_TRUE(contains(msg, "expected 'array embedding <rank> <dims>', found 'repulsion'")) << msg;
+}
+
+TEST(PotentialFileErrors, BadRepulsionLinesNameTheLineAndCause) {
+  auto hp = small_hyperparameters();
+  hp.repulsion = Repulsion::zbl;
+  hp.repulsion_radii = {1.11, 0.66};
+  const std::string good = format_potential(random_potential(hp, 45));
+  const std::string line = "repulsion zbl 1.1100000000000001 0.66000000000000003";
+  const size_t pos = good.find(line);
+  ASSERT_NE(pos, std::string::npos);
+  const std::string line_no = std::to_string(std::count(good.begin(), good.begin() + pos, '\n') + 1);
+  struct Case {
+    std::string to, expected;
+  };
+  const std::vector<Case> cases = {
+      {"repulsion zbl 1.11", "'repulsion zbl' needs 2 radii (one per element), found 1"},
+      {"repulsion zbl 1.11 0.66 0.5", "'repulsion zbl' needs 2 radii (one per element), found 3"},
+      {"repulsion zbl 1.11 x", "repulsion: 'x' is not a number"},
+      {"repulsion zbl 1.11 -0.66", "the radius of O must be positive"},
+      {"repulsion zbl 2.5 0.66", "the radii of Si and Si add up to 5 Å, beyond r_cut 4.5 Å"},
+      {"repulsion lj 1 2", "repulsion 'lj': expected 'none' or 'zbl'"},
+      {"repulsion none 1.11 0.66", "'repulsion none' takes no values"},
+      {"repulsion", "'repulsion' needs 'none' or 'zbl <one radius per element>'"},
+      {"repulse zbl 1.11 0.66", "expected key 'repulsion', found 'repulse'"},
+  };
+  for (const auto& c : cases) {
+    const auto msg = error_of(rehash(replace_once(good, line, c.to)));
+    EXPECT_TRUE(contains(msg, "test.facet:" + line_no + ": ")) << c.to << ": " << msg;
+    EXPECT_TRUE(contains(msg, c.expected)) << c.to << ": " << msg;
+  }
+}
+
 TEST(PotentialFile, WriteAndReadFile) {
   const Potential pot = random_potential(small_hyperparameters(), 1);
   const auto path = std::filesystem::temp_directory_path() / "facet-test-roundtrip.facet";
@@ -179,7 +230,7 @@ TEST(PotentialFile, CorruptionIsACheckSumMismatch) {
 
 TEST(PotentialFile, NewerVersionIsRefusedByName) {
   std::string text = format_potential(random_potential(small_hyperparameters(), 5));
-  text = replace_once(text, "facet-potential 1\n", "facet-potential 7\n");
+  text = replace_once(text, "facet-potential 2\n", "facet-potential 7\n");
   const auto msg = error_of(rehash(text));
   EXPECT_NE(msg.find("format version 7 is newer"), std::string::npos) << msg;
 }
@@ -269,7 +320,7 @@ TEST(PotentialFileErrors, TruncatedFileOnDiskAtEveryByte) {
     if (cut == 0) {
       EXPECT_TRUE(contains(msg, "the file is empty")) << msg;
     } else if (cut < first_line) {
-      // "facet-potent" or "facet-potential " is no magic line; "facet-potential 1" without its newline is.
+      // "facet-potent" or "facet-potential " is no magic line; "facet-potential 2" without its newline is.
       EXPECT_TRUE(contains(msg, ":1: not a facet potential file") || contains(msg, ":1: bad format version") ||
                   contains(msg, ": truncated: no 'checksum' line"))
           << "cut at " << cut << ": " << msg;
@@ -285,13 +336,13 @@ TEST(PotentialFileErrors, TruncatedFileOnDiskAtEveryByte) {
 TEST(PotentialFileErrors, BadVersionNamesTheLineAndTheValue) {
   const std::string good = format_potential(minimal_potential());
   for (const char* version : {"0", "-1", "1.0", "one", "0x1", "99999999999999999999"}) {
-    const auto msg = error_of(rehash(replace_once(good, "facet-potential 1\n", std::string("facet-potential ") + version + "\n")));
+    const auto msg = error_of(rehash(replace_once(good, "facet-potential 2\n", std::string("facet-potential ") + version + "\n")));
     EXPECT_EQ(msg, std::string("test.facet:1: bad format version '") + version + "'");
   }
-  const auto msg = error_of(rehash(replace_once(good, "facet-potential 1\n", "facet-potential 2\n")));
-  EXPECT_EQ(msg, "test.facet: format version 2 is newer than this facet-lammps reads (1): update facet-lammps");
+  const auto msg = error_of(rehash(replace_once(good, "facet-potential 2\n", "facet-potential 3\n")));
+  EXPECT_EQ(msg, "test.facet: format version 3 is newer than this facet-lammps reads (2): update facet-lammps");
   // A missing version is no magic line at all.
-  EXPECT_TRUE(contains(error_of(rehash(replace_once(good, "facet-potential 1\n", "facet-potential\n"))),
+  EXPECT_TRUE(contains(error_of(rehash(replace_once(good, "facet-potential 2\n", "facet-potential\n"))),
                        "test.facet:1: not a facet potential file"));
 }
 
@@ -411,7 +462,7 @@ TEST(PotentialFileErrors, OutOfRangeHyperparametersDoNotWrapOrExhaustMemory) {
   EXPECT_TRUE(contains(msg, "test.facet:10: channels: 2147483648 is out of range")) << msg;
   // A million layers used to list 8 million array names (about a minute and a GB) before finding the file short.
   msg = error_of(rehash(replace_once(good, "layers 1", "layers 1000000")));
-  EXPECT_TRUE(contains(msg, "test.facet: truncated: 'layers 1000000' needs 8000004 arrays, only 25 lines follow (the content ends after line 46)")) << msg;
+  EXPECT_TRUE(contains(msg, "test.facet: truncated: 'layers 1000000' needs 8000004 arrays, only 25 lines follow (the content ends after line 47)")) << msg;
   // A million channels: the first array wants 10^6 values; the reader used to reserve them all up front.
   std::string text = replace_once(good, "channels 1\n", "channels 1000000\n");
   text = replace_once(text, "array embedding 2 1 1\n", "array embedding 2 1 1000000\n");

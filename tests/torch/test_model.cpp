@@ -8,6 +8,7 @@
 #include "core/clebsch_gordan.hpp"
 #include "core/envelope.hpp"
 #include "core/spherical_harmonics.hpp"
+#include "core/zbl.hpp"
 #include "torch/model.hpp"
 
 using namespace facet;
@@ -116,6 +117,85 @@ TEST(TorchMath, RadialBasisAndEnvelopeMatchCore) {
     max_err = std::max(max_err, std::abs(u[e].item<double>() - envelope.value(x)));
   }
   EXPECT_LT(max_err, 1e-14);
+}
+
+TEST(TorchMath, ZblMatchesCore) {
+  const auto r = torch::linspace(0.2, 2.5, 233, torch::kFloat64);
+  const auto zi = torch::full_like(r, 14.0), zj = torch::full_like(r, 8.0), r_max = torch::full_like(r, 1.77);
+  const auto e = zbl_pair_energy(r, zi, zj, r_max);
+  const auto pair = ZblPair<double>::make(14, 8, 1.77);
+  double max_err = 0;
+  for (int k = 0; k < 233; ++k) {
+    double ref, dref;
+    pair.evaluate(r[k].item<double>(), ref, dref);
+    max_err = std::max(max_err, std::abs(e[k].item<double>() - ref) / std::max(1.0, std::abs(ref)));
+  }
+  EXPECT_LT(max_err, 1e-13);  // relative: four exps of LibTorch's vectorised exp against libm's, a few ulp
+}
+
+// A model with the repulsion of docs/model.md: the same weights, the ZBL radii of Si and O enlarged (sums
+// 3.0 / 2.7 / 2.4 Å < r_cut 3.6 Å) so that the pairs of a rattled diamond cell (2.0-2.7 Å) reach into it.
+ModelHyperparameters with_repulsion(ModelHyperparameters hp) {
+  hp.repulsion = Repulsion::zbl;
+  hp.repulsion_radii = {1.5, 1.2};
+  return hp;
+}
+
+TEST(TorchModel, RepulsionAddsTheZblPairEnergy) {
+  // A Si-O dimer 1.1 Å apart: with and without the repulsion the learned part is the same (same seed), and
+  // the difference is the pair energy, half on each atom.
+  Structure dimer;
+  dimer.species = {"Si", "O"};
+  dimer.positions = {{0.1, 0.2, 0.3}, {0.1 + 0.6, 0.2 - 0.8, 0.3 + 0.4582575694955840}};  // |d| = 1.1
+  dimer.pbc = {false, false, false};
+  dimer.source = "dimer";
+  FacetModel plain(tiny_hyperparameters(), 13), repelled(with_repulsion(tiny_hyperparameters()), 13);
+  const auto a = predict(plain, dimer, true, false), b = predict(repelled, dimer, true, false);
+  double pair, derivative;
+  ZblPair<double>::make(14, 8, 2.7).evaluate(1.1, pair, derivative);
+  ASSERT_GT(pair, 10.0);
+  EXPECT_NEAR(b.energy.item<double>() - a.energy.item<double>(), pair, 1e-12 * pair);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_NEAR(b.atomic_energy[i].item<double>() - a.atomic_energy[i].item<double>(), pair / 2, 1e-12 * pair);
+  // The force along the bond changes by -dE/dr: the atoms are pushed apart.
+  const auto df = (b.forces - a.forces)[1];
+  const double along = (df[0] * 0.6 - df[1] * 0.8 + df[2] * 0.4582575694955840).item<double>() / 1.1;
+  EXPECT_NEAR(along, -derivative, 1e-10 * std::abs(derivative));
+}
+
+TEST(TorchModel, ForcesAndStressWithRepulsionAreDerivatives) {
+  FacetModel model(with_repulsion(tiny_hyperparameters()), 5);
+  FacetModel plain(tiny_hyperparameters(), 5);
+  const Structure s = rattled_diamond(3);
+  const auto p = predict(model, s);
+  // The repulsion really contributes here (else the check would not cover it).
+  ASSERT_GT((p.forces - predict(plain, s).forces).abs().max().item<double>(), 1e-2);
+  const double h = 1e-5;
+  double max_err = 0, scale = p.forces.abs().max().item<double>();
+  for (int i : {0, 4, 7})
+    for (int k = 0; k < 3; ++k) {
+      Structure plus = s, minus = s;
+      plus.positions[i][k] += h;
+      minus.positions[i][k] -= h;
+      const double fd = -(energy(model, plus) - energy(model, minus)) / (2 * h);
+      max_err = std::max(max_err, std::abs(fd - p.forces[i][k].item<double>()));
+    }
+  EXPECT_LT(max_err, 1e-8 * std::max(1.0, scale));  // as in ForcesAreMinusEnergyGradient
+  const double V = s.volume();
+  double max_stress_err = 0;
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      auto strained = [&](double eps) {
+        Structure t = s;
+        auto apply = [&](std::array<double, 3>& v) { v[b] += eps * v[a]; };
+        for (auto& x : t.positions) apply(x);
+        for (auto& c : t.cell) apply(c);
+        return energy(model, t);
+      };
+      max_stress_err = std::max(max_stress_err, std::abs((strained(h) - strained(-h)) / (2 * h) / V -
+                                                         p.stress[0][a][b].item<double>()));
+    }
+  EXPECT_LT(max_stress_err, 1e-9);
 }
 
 TEST(TorchModel, TranslationPermutationAndImageInvariance) {

@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/zbl.hpp"
 #include "model/neighbors.hpp"
 #include "torch/trainer.hpp"
 
@@ -210,10 +211,69 @@ TEST(TrainerNormalization, NeighboursAndScaleFromTheData) {
   s.pbc = {true, true, true};
   s.energy = -4.0;
   s.forces = {{0.3, -0.4, 0.0}};
-  const Normalization n = normalization_from_data({s}, {"Si"}, 3.0);
+  ModelHyperparameters hp;
+  hp.elements = {"Si"};
+  hp.r_cut = 3.0;
+  const Normalization n = normalization_from_data({s}, hp);
   EXPECT_DOUBLE_EQ(n.avg_num_neighbors, 6.0);
   EXPECT_DOUBLE_EQ(n.energy_scale, std::sqrt(0.25 / 3));  // RMS of the force components
   EXPECT_DOUBLE_EQ(n.atomic_energies[0], -4.0);
+}
+
+TEST(TrainerNormalization, AtomicEnergiesAreFittedToWhatTheRepulsionLeaves) {
+  // Two Si atoms 1.5 Å apart in a large cubic box: the repulsion energy is one ZBL pair (Si-Si switched off at
+  // 2 x 1.11 Å); E0 = (E - E_rep) / 2.
+  Structure s;
+  s.species = {"Si", "Si"};
+  s.positions = {{1, 1, 1}, {1, 1, 2.5}};
+  s.cell = {{{12, 0, 0}, {0, 12, 0}, {0, 0, 12}}};
+  s.pbc = {true, true, true};
+  s.energy = -7.0;
+  ModelHyperparameters hp;
+  hp.elements = {"Si"};
+  hp.r_cut = 5.0;
+  EXPECT_EQ(repulsion_energy(s, hp), 0.0);
+  hp.repulsion = Repulsion::zbl;
+  hp.repulsion_radii = default_repulsion_radii(hp);
+  ASSERT_EQ(hp.repulsion_radii, std::vector<double>{1.11});
+  double pair, derivative;
+  ZblPair<double>::make(14, 14, 2.22).evaluate(1.5, pair, derivative);
+  ASSERT_GT(pair, 1.0);
+  EXPECT_NEAR(repulsion_energy(s, hp), pair, 1e-13 * pair);
+  EXPECT_NEAR(normalization_from_data({s}, hp).atomic_energies[0], (-7.0 - pair) / 2, 1e-12);
+}
+
+TEST(Trainer, RepulsionFlagBuildsAndExtendsModels) {
+  const fs::path dir = fresh_dir("repulsion");
+  write_frames(dir / "train.xyz", data_set(8, 51));
+  TrainOptions o = tiny_options(dir);
+  o.train_files = {(dir / "train.xyz").string()};
+  o.valid_fraction = 0.25;
+  o.epochs = 1;
+  o.output = (dir / "plain.facet").string();
+  std::ostringstream quiet;
+  train(o, quiet);
+  EXPECT_EQ(read_potential(o.output).hyper.repulsion, Repulsion::none);
+
+  // --repulsion zbl with --init: the file's weights and normalisation, the term added with covalent radii.
+  TrainOptions i = tiny_options(dir);
+  i.train_files = o.train_files;
+  i.valid_fraction = 0.25;
+  i.init = o.output;
+  i.epochs = 1;
+  i = parse_train_args({"--train", o.train_files[0], "--init", o.output, "--repulsion", "zbl", "--epochs", "1",
+                        "--output", (dir / "zbl.facet").string(), "--no-plots", "--valid-fraction", "0.25"});
+  std::ostringstream log;
+  train(i, log);
+  EXPECT_NE(log.str().find("repulsion zbl, radii Si 1.11 Ge 1.20 Å"), std::string::npos) << log.str();
+  const Potential plain = read_potential(o.output), zbl = read_potential(i.output);
+  EXPECT_EQ(zbl.hyper.repulsion, Repulsion::zbl);
+  EXPECT_EQ(zbl.hyper.repulsion_radii, (std::vector<double>{1.11, 1.20}));
+  EXPECT_EQ(zbl.hyper.atomic_energies, plain.hyper.atomic_energies);
+
+  std::ostringstream out, err;
+  EXPECT_EQ(train_main({"--train", "t.xyz", "--repulsion", "lj"}, out, err), 2);
+  EXPECT_NE(err.str().find("--repulsion: 'lj'"), std::string::npos) << err.str();
 }
 
 TEST(Trainer, LearnsAPairPotential) {
