@@ -68,8 +68,9 @@ def frame(atoms, lab, s, task_id, cat):
         energy_kind='free_energy', energy_sigma0=lab['energy_sigma0'],
         scf_density_tol=SCF_CONVERGENCE['density'], scf_iterations=lab['niter'],
         wall_seconds=round(lab['seconds'], 1), mpi_ranks=world.size)
-    if 'vacuum_axis' in atoms.info:
-        out.info['vacuum_axis'] = atoms.info['vacuum_axis']
+    for key in ('vacuum_axis', 'sampled_by', 'sampler_sha256', 'temperature_K', 'run_seed', 'step'):
+        if key in atoms.info:  # a slab's vacuum axis; the provenance of a structure from scripts/dft/sample-md
+            out.info[key] = atoms.info[key]
     return out
 
 

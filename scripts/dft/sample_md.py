@@ -1,0 +1,130 @@
+"""Structures for DFT from MD with a facet potential: the configurations a trial model visits (one round of
+active learning). A model trained on the rest of the set can find minima that DFT does not have where the
+data is thin, e.g. short bonds in the liquid; relabelled by DFT, these snapshots teach it otherwise.
+
+Usage (through scripts/dft/sample-md, which sets up LAMMPS): sample_md.py POTENTIAL OUT.xyz
+    [--temp 1800] [--atoms 16] [--runs 3] [--snapshots 5] [--every 500] [--seed 1]
+
+Per run: n atoms placed at random (no pair closer than 2.1 Å) in a cubic cell at the liquid's experimental
+density, then facet NVT (LAMMPS, Nose-Hoover 0.1 ps, 1 fs steps) at --temp for 0.5 ps and --snapshots
+snapshots --every steps apart (a first trial model, 16 atoms at 1800 K: one run of two formed a bond of
+1.81 Å after 1.5 ps that stayed, a minimum DFT does not have). Writes them as extended XYZ (no labels) with their provenance: the potential's
+file name and SHA-256, the temperature, the run seed and the step.
+"""
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+LIQUID_DENSITY = 0.0551  # atoms / Å^3, experiment at the melting point (data/si-pbe/reference/experiment.json)
+EQUILIBRATION_STEPS = 500
+MASS = 28.0855
+
+INPUT = """units metal
+atom_style atomic
+boundary p p p
+read_data {data}
+plugin load {plugin}
+pair_style facet
+pair_coeff * * {potential} Si
+mass 1 {mass}
+timestep 0.001
+velocity all create {temp} {seed} mom yes rot no dist gaussian loop geom
+fix md all nvt temp {temp} {temp} 0.1
+thermo 500
+thermo_style custom step temp pe press
+run {equil}
+dump pos all custom {every} {dump} id x y z
+dump_modify pos sort id format float %.10f
+run {sample}
+"""
+
+
+def random_packing(n, length, rng, dmin=2.1):
+    x = np.empty((0, 3))
+    while len(x) < n:
+        trial = rng.uniform(0, length, 3)
+        d = x - trial
+        d -= np.round(d / length) * length
+        if len(x) == 0 or np.sqrt((d ** 2).sum(axis=1)).min() > dmin:
+            x = np.vstack([x, trial])
+    return x
+
+
+def read_dump(path):
+    """[(step, box length, positions sorted by id)] of a LAMMPS custom dump with columns id x y z."""
+    frames, lines, k = [], open(path).read().splitlines(), 0
+    while k < len(lines):
+        step = int(lines[k + 1])
+        n = int(lines[k + 3])
+        lo, hi = (float(v) for v in lines[k + 5].split()[:2])
+        rows = np.array([[float(v) for v in line.split()] for line in lines[k + 9:k + 9 + n]])
+        rows = rows[np.argsort(rows[:, 0])]
+        frames.append((step, hi - lo, rows[:, 1:4]))
+        k += 9 + n
+    return frames
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('potential')
+    ap.add_argument('out')
+    ap.add_argument('--temp', type=float, default=1800.0)
+    ap.add_argument('--atoms', type=int, default=16)
+    ap.add_argument('--runs', type=int, default=3)
+    ap.add_argument('--snapshots', type=int, default=5)
+    ap.add_argument('--every', type=int, default=500)
+    ap.add_argument('--seed', type=int, default=1)
+    args = ap.parse_args()
+    lmp, plugin = os.environ['FACET_LMP'], os.environ['FACET_PLUGIN']
+    sha = hashlib.sha256(open(args.potential, 'rb').read()).hexdigest()
+    length = (args.atoms / LIQUID_DENSITY) ** (1 / 3)
+    out = []
+    with tempfile.TemporaryDirectory() as work:
+        for run in range(args.runs):
+            seed = args.seed * 1000 + run
+            rng = np.random.default_rng(seed)
+            x = random_packing(args.atoms, length, rng)
+            data = os.path.join(work, f'start-{run}.data')
+            with open(data, 'w') as f:
+                f.write(f'random packing\n\n{args.atoms} atoms\n1 atom types\n\n')
+                for ax in 'xyz':
+                    f.write(f'0 {length!r} {ax}lo {ax}hi\n')
+                f.write('\nAtoms # atomic\n\n')
+                for i, p in enumerate(x):
+                    f.write(f'{i + 1} 1 {p[0]!r} {p[1]!r} {p[2]!r}\n')
+            dump = os.path.join(work, f'run-{run}.pos')
+            script = INPUT.format(data=data, plugin=plugin, potential=os.path.abspath(args.potential), mass=MASS,
+                                  temp=args.temp, seed=seed + 12345, equil=EQUILIBRATION_STEPS,
+                                  every=args.every, dump=dump, sample=args.every * args.snapshots)
+            r = subprocess.run([lmp, '-nocite', '-log', os.path.join(work, f'run-{run}.log'), '-screen', 'none'],
+                               input=script, text=True, capture_output=True)
+            if r.returncode != 0:
+                sys.exit(f'sample_md.py: LAMMPS failed (run {run}):\n{r.stdout[-2000:]}{r.stderr[-2000:]}')
+            # The first dump is the end of the equilibration (step 500): snapshots after it.
+            frames = [f for f in read_dump(dump) if f[0] > EQUILIBRATION_STEPS]
+            for step, box, pos in frames:
+                d = pos[:, None, :] - pos[None, :, :]
+                d -= np.round(d / box) * box
+                r2 = (d ** 2).sum(axis=2)
+                np.fill_diagonal(r2, np.inf)
+                closest = float(np.sqrt(r2.min()))
+                out.append((run, seed, step, box, pos, closest))
+                print(f'run {run} step {step}: closest pair {closest:.3f} Å')
+    with open(args.out, 'w') as f:
+        for run, seed, step, box, pos, closest in out:
+            f.write(f'{len(pos)}\n')
+            f.write(f'Lattice="{box!r} 0.0 0.0 0.0 {box!r} 0.0 0.0 0.0 {box!r}" Properties=species:S:1:pos:R:3 '
+                    f'pbc="T T T" sampled_by={os.path.basename(args.potential)} sampler_sha256={sha} '
+                    f'temperature_K={args.temp:g} run_seed={seed} step={step}\n')
+            for p in pos:
+                f.write(f'Si {p[0]:.10f} {p[1]:.10f} {p[2]:.10f}\n')
+    print(f'wrote {len(out)} structures to {args.out}')
+
+
+if __name__ == '__main__':
+    main()
