@@ -80,6 +80,40 @@ Structure rotated(Structure s, const std::array<std::array<double, 3>, 3>& R) {
 
 double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(a), std::abs(b)); }
 
+// The largest difference between the model's forces on atoms 0, 3, 6 and -dE/dx by central differences.
+double max_force_error(FacetModel& model, const Structure& s, const torch::Tensor& forces) {
+  const double h = 1e-5;
+  double max_err = 0;
+  for (int i : {0, 3, 6})
+    for (int k = 0; k < 3; ++k) {
+      Structure plus = s, minus = s;
+      plus.positions[i][k] += h;
+      minus.positions[i][k] -= h;
+      const double fd = -(energy(model, plus) - energy(model, minus)) / (2 * h);
+      max_err = std::max(max_err, std::abs(fd - forces[i][k].item<double>()));
+    }
+  return max_err;
+}
+
+// The largest difference between the model's stress [3, 3] and (1/V) dE/d eps by central differences.
+double max_stress_error(FacetModel& model, const Structure& s, const torch::Tensor& stress) {
+  const double h = 1e-5, V = s.volume();
+  double max_err = 0;
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) {
+      auto strained = [&](double eps) {
+        Structure t = s;
+        auto apply = [&](std::array<double, 3>& v) { v[b] += eps * v[a]; };  // x -> x (1 + eps e_a e_b^T)
+        for (auto& p : t.positions) apply(p);
+        for (auto& c : t.cell) apply(c);
+        return energy(model, t);
+      };
+      const double fd = (strained(h) - strained(-h)) / (2 * h) / V;
+      max_err = std::max(max_err, std::abs(fd - stress[a][b].item<double>()));
+    }
+  return max_err;
+}
+
 }  // namespace
 
 TEST(TorchMath, HarmonicsMatchCore) {
@@ -170,32 +204,9 @@ TEST(TorchModel, ForcesAndStressWithRepulsionAreDerivatives) {
   const auto p = predict(model, s);
   // The repulsion really contributes here (else the check would not cover it).
   ASSERT_GT((p.forces - predict(plain, s).forces).abs().max().item<double>(), 1e-2);
-  const double h = 1e-5;
-  double max_err = 0, scale = p.forces.abs().max().item<double>();
-  for (int i : {0, 4, 7})
-    for (int k = 0; k < 3; ++k) {
-      Structure plus = s, minus = s;
-      plus.positions[i][k] += h;
-      minus.positions[i][k] -= h;
-      const double fd = -(energy(model, plus) - energy(model, minus)) / (2 * h);
-      max_err = std::max(max_err, std::abs(fd - p.forces[i][k].item<double>()));
-    }
-  EXPECT_LT(max_err, 1e-8 * std::max(1.0, scale));  // as in ForcesAreMinusEnergyGradient
-  const double V = s.volume();
-  double max_stress_err = 0;
-  for (int a = 0; a < 3; ++a)
-    for (int b = 0; b < 3; ++b) {
-      auto strained = [&](double eps) {
-        Structure t = s;
-        auto apply = [&](std::array<double, 3>& v) { v[b] += eps * v[a]; };
-        for (auto& x : t.positions) apply(x);
-        for (auto& c : t.cell) apply(c);
-        return energy(model, t);
-      };
-      max_stress_err = std::max(max_stress_err, std::abs((strained(h) - strained(-h)) / (2 * h) / V -
-                                                         p.stress[0][a][b].item<double>()));
-    }
-  EXPECT_LT(max_stress_err, 1e-9);
+  // Bounds as in ForcesAreMinusEnergyGradient and StressIsStrainDerivative.
+  EXPECT_LT(max_force_error(model, s, p.forces), 1e-8 * std::max(1.0, p.forces.abs().max().item<double>()));
+  EXPECT_LT(max_stress_error(model, s, p.stress[0]), 1e-9);
 }
 
 TEST(TorchModel, TranslationPermutationAndImageInvariance) {
@@ -248,39 +259,15 @@ TEST(TorchModel, ForcesAreMinusEnergyGradient) {
   FacetModel model(tiny_hyperparameters(), 5);
   const Structure s = rattled_diamond(3);
   const auto forces = predict(model, s).forces;
-  const double h = 1e-5;
-  double max_err = 0, scale = forces.abs().max().item<double>();
-  for (int i : {0, 3, 6})
-    for (int k = 0; k < 3; ++k) {
-      Structure plus = s, minus = s;
-      plus.positions[i][k] += h;
-      minus.positions[i][k] -= h;
-      const double fd = -(energy(model, plus) - energy(model, minus)) / (2 * h);
-      max_err = std::max(max_err, std::abs(fd - forces[i][k].item<double>()));
-    }
   // Central differences: truncation ~h^2 |E'''| ~ 1e-10, round-off ~1e-16 |E| / h ~ 1e-11.
-  EXPECT_LT(max_err, 1e-8 * std::max(1.0, scale));
+  EXPECT_LT(max_force_error(model, s, forces), 1e-8 * std::max(1.0, forces.abs().max().item<double>()));
 }
 
 TEST(TorchModel, StressIsStrainDerivative) {
   FacetModel model(tiny_hyperparameters(), 7);
   const Structure s = rattled_diamond(4);
   const auto stress = predict(model, s).stress[0];
-  const double h = 1e-5, V = s.volume();
-  double max_err = 0;
-  for (int a = 0; a < 3; ++a)
-    for (int b = 0; b < 3; ++b) {
-      auto strained = [&](double eps) {
-        Structure t = s;
-        auto apply = [&](std::array<double, 3>& v) { v[b] += eps * v[a]; };  // x -> x (1 + eps e_a e_b^T)
-        for (auto& p : t.positions) apply(p);
-        for (auto& c : t.cell) apply(c);
-        return energy(model, t);
-      };
-      const double fd = (strained(h) - strained(-h)) / (2 * h) / V;
-      max_err = std::max(max_err, std::abs(fd - stress[a][b].item<double>()));
-    }
-  EXPECT_LT(max_err, 1e-9);
+  EXPECT_LT(max_stress_error(model, s, stress), 1e-9);
   EXPECT_LT((stress - stress.t()).abs().max().item<double>(), 1e-12);  // invariance makes it symmetric
 }
 
