@@ -189,7 +189,9 @@ def build(cat, p, rng):
         eps = rng.uniform(-0.01, 0.01, (3, 3))
         return strain(diamond(), 0.5 * (eps + eps.T))
     if cat == 'sampled':  # a structure of data/si-pbe/sampled/ (scripts/dft/sample-md)
-        return read(os.path.join(SAMPLED_DIR, p['file']), index=p['index'])
+        # parallel=False: only rank 0 builds structures; ASE's default would broadcast to ranks that are not
+        # reading, and the generator's ranks then received each other's messages (a deadlock, 2026-11-26).
+        return read(os.path.join(SAMPLED_DIR, p['file']), index=p['index'], parallel=False)
     raise ValueError(cat)
 
 
