@@ -20,6 +20,16 @@ PHONON_DISTANCE = 0.01            # Å, phonopy's default displacement
 RELAX_FMAX = dict(small=1e-3, large=1e-2)   # eV/Å: 2-atom cells (cheap, C44 needs it) / defects, slabs
 
 
+def closest_pair(positions, box):
+    """The shortest distance between two atoms of an orthogonal periodic box (lengths `box`, one number or
+    three), minimum image: fused atoms show here before they show in a g(r)."""
+    d = positions[:, None, :] - positions[None, :, :]
+    d -= np.round(d / box) * box
+    r2 = (d ** 2).sum(axis=2)
+    np.fill_diagonal(r2, np.inf)
+    return float(np.sqrt(r2.min()))
+
+
 # ---- structures as dicts -----------------------------------------------------------------------
 
 def to_dict(atoms):

@@ -8,8 +8,8 @@ Usage (through scripts/dft/sample-md, which sets up LAMMPS): sample_md.py POTENT
 Per run: n atoms placed at random (no pair closer than 2.1 Å) in a cubic cell at the liquid's experimental
 density, then facet NVT (LAMMPS, Nose-Hoover 0.1 ps, 1 fs steps) at --temp for 0.5 ps and --snapshots
 snapshots --every steps apart (a first trial model, 16 atoms at 1800 K: one run of two formed a bond of
-1.81 Å after 1.5 ps that stayed, a minimum DFT does not have). Writes them as extended XYZ (no labels) with their provenance: the potential's
-file name and SHA-256, the temperature, the run seed and the step.
+1.81 Å after 1.5 ps that stayed, a minimum DFT does not have). Writes them as extended XYZ (no labels) with
+their provenance: the potential's file name and SHA-256, the temperature, the run seed and the step.
 """
 import argparse
 import hashlib
@@ -19,6 +19,8 @@ import sys
 import tempfile
 
 import numpy as np
+
+from refprops import closest_pair
 
 LIQUID_DENSITY = 0.0551  # atoms / Å^3, experiment at the melting point (data/si-pbe/reference/experiment.json)
 EQUILIBRATION_STEPS = 500
@@ -108,15 +110,10 @@ def main():
             # The first dump is the end of the equilibration (step 500): snapshots after it.
             frames = [f for f in read_dump(dump) if f[0] > EQUILIBRATION_STEPS]
             for step, box, pos in frames:
-                d = pos[:, None, :] - pos[None, :, :]
-                d -= np.round(d / box) * box
-                r2 = (d ** 2).sum(axis=2)
-                np.fill_diagonal(r2, np.inf)
-                closest = float(np.sqrt(r2.min()))
-                out.append((run, seed, step, box, pos, closest))
-                print(f'run {run} step {step}: closest pair {closest:.3f} Å')
+                out.append((seed, step, box, pos))
+                print(f'run {run} step {step}: closest pair {closest_pair(pos, box):.3f} Å')
     with open(args.out, 'w') as f:
-        for run, seed, step, box, pos, closest in out:
+        for seed, step, box, pos in out:
             f.write(f'{len(pos)}\n')
             f.write(f'Lattice="{box!r} 0.0 0.0 0.0 {box!r} 0.0 0.0 0.0 {box!r}" Properties=species:S:1:pos:R:3 '
                     f'pbc="T T T" sampled_by={os.path.basename(args.potential)} sampler_sha256={sha} '

@@ -677,13 +677,7 @@ def liquid_si_pbe(work, fac, exp):
     msd = float((np.cumsum(dp, axis=0)[-1] ** 2).sum(axis=1).mean())
     # The closest pair of the whole sampling: a potential without repulsion where its training data has no
     # pairs (below ~1.8 Å for the DFT set) can let atoms fuse, which the g(r) alone shows only as an odd peak.
-    closest = np.inf
-    for _, _, x in frames:
-        d = x[:, None, :] - x[None, :, :]
-        d -= np.round(d / L) * L
-        r2 = (d ** 2).sum(axis=2)
-        np.fill_diagonal(r2, np.inf)
-        closest = min(closest, float(np.sqrt(r2.min())))
+    closest = min(RP.closest_pair(x, L) for _, _, x in frames)
     return dict(r=r.tolist(), g=g.tolist(), peak=pos, height=h, rmin=rmin, rho=rho,
                 coordination=coordination(r, g, rho, rmin), msd=msd, frames=len(frames), closest=closest,
                 time_ps=q['nsample'] * 1e-3, seconds_sw=sw.seconds)

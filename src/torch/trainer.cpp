@@ -451,7 +451,10 @@ std::vector<double> fit_atomic_energies(const std::vector<Structure>& frames, co
   return x;
 }
 
-double repulsion_energy(const Structure& s, const ModelHyperparameters& hp) {
+namespace {
+
+// repulsion_energy with the structure's neighbour list (cutoff hp.r_cut) at hand.
+double repulsion_energy(const Structure& s, const ModelHyperparameters& hp, const NeighborList& nl) {
   if (hp.repulsion == Repulsion::none) return 0.0;
   std::vector<int> z(s.size());
   std::vector<double> radius(s.size());
@@ -461,7 +464,6 @@ double repulsion_energy(const Structure& s, const ModelHyperparameters& hp) {
     z[i] = atomic_number(s.species[i]);
     radius[i] = hp.repulsion_radii[k];
   }
-  const NeighborList nl = build_neighbor_list(s, hp.r_cut);
   double energy = 0;
   for (size_t e = 0; e < nl.size(); ++e) {
     const int i = nl.first[e], j = nl.second[e];
@@ -476,6 +478,13 @@ double repulsion_energy(const Structure& s, const ModelHyperparameters& hp) {
     energy += 0.5 * pair;  // each pair appears in both directions
   }
   return energy;
+}
+
+}  // namespace
+
+double repulsion_energy(const Structure& s, const ModelHyperparameters& hp) {
+  if (hp.repulsion == Repulsion::none) return 0.0;
+  return repulsion_energy(s, hp, build_neighbor_list(s, hp.r_cut));
 }
 
 std::vector<double> default_repulsion_radii(const ModelHyperparameters& hp) {
@@ -494,9 +503,10 @@ Normalization normalization_from_data(const std::vector<Structure>& frames, cons
   double edges = 0, atoms = 0;
   std::vector<double> repulsion;
   for (const auto& s : frames) {
-    edges += static_cast<double>(build_neighbor_list(s, hp.r_cut).size());
+    const NeighborList nl = build_neighbor_list(s, hp.r_cut);
+    edges += static_cast<double>(nl.size());
     atoms += static_cast<double>(s.size());
-    if (hp.repulsion != Repulsion::none) repulsion.push_back(repulsion_energy(s, hp));
+    if (hp.repulsion != Repulsion::none) repulsion.push_back(repulsion_energy(s, hp, nl));
   }
   n.avg_num_neighbors = edges / atoms;
   if (!(n.avg_num_neighbors > 0)) {
