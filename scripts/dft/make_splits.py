@@ -3,7 +3,8 @@
 Split rule: within each stratum (a category; for 'phase', each phase separately) the *planned*
 tasks are ordered by a seeded hash of their id and dealt out 8:1:1 in that order. A task's split
 therefore depends only on the task list, not on which frames exist yet: splits are stable as
-frames are added, and every stratum is spread over all three splits. Output is byte-identical on
+frames are added, and every stratum is spread over all three splits. The 64-atom frames all go
+to test (transfer to larger cells than any trained on). Output is byte-identical on
 re-runs (frames in task-list order, file text copied verbatim, xz has no timestamps).
 """
 import collections
@@ -29,6 +30,11 @@ def assign():
         ids.sort(key=lambda t: hashlib.sha256(f'{SPLIT_SEED}:{t}'.encode()).hexdigest())
         for k, tid in enumerate(ids):
             split[tid] = PATTERN[k % len(PATTERN)]
+    # The 64-atom frames test transfer to larger cells than any trained on. They stay in the deal above so
+    # that no other task changes split.
+    for tid, cat, p in task_list():
+        if p.get('n') == 64:
+            split[tid] = 'test'
     return split
 
 
