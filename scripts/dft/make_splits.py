@@ -4,19 +4,23 @@ Split rule: within each stratum (a category; for 'phase', each phase separately)
 tasks are ordered by a seeded hash of their id and dealt out 8:1:1 in that order. A task's split
 therefore depends only on the task list, not on which frames exist yet: splits are stable as
 frames are added, and every stratum is spread over all three splits. The 64-atom frames all go
-to test (transfer to larger cells than any trained on). Output is byte-identical on
+to test (transfer to larger cells than any trained on); frames more than 1.5 eV/atom above perfect
+diamond all go to train (see main). Output is byte-identical on
 re-runs (frames in task-list order, file text copied verbatim, xz has no timestamps).
 """
 import collections
 import hashlib
 import lzma
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tasks import task_list  # noqa: E402
 
 SPLIT_SEED = 'si-pbe-splits-v1'
+GROUND_STATE_TASK = 'strain-h+0.000'  # perfect diamond at the PBE lattice constant
+TRAIN_ONLY_ABOVE_EV = 1.5  # eV/atom above it: training only (see main)
 PATTERN = ['train'] * 8 + ['val', 'test']
 DATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'si-pbe'))
 
@@ -38,16 +42,31 @@ def assign():
     return split
 
 
+def energy_per_atom(text):
+    n = int(text.split('\n', 1)[0])
+    return float(re.search(r'(?:^|\s)energy=(\S+)', text.split('\n', 2)[1]).group(1)) / n
+
+
 def main():
     split = assign()
     frames_dir = os.path.join(DATA, 'frames')
+    # Frames far above the crystal (the collapsed snapshots of the 'sampled' category, 1.9-3.6 eV/atom above
+    # diamond) are training only: they teach the potential that such states are costly, but in validation
+    # one of them would dominate the errors that pick the best epoch, and in test the errors reported for
+    # the states the potential is meant for.
+    ground = os.path.join(frames_dir, GROUND_STATE_TASK + '.xyz')
+    e_ground = energy_per_atom(open(ground).read()) if os.path.exists(ground) else None
     texts = {s: [] for s in ('train', 'val', 'test')}
     counts = collections.defaultdict(collections.Counter)
     for tid, cat, _ in task_list():
         path = os.path.join(frames_dir, tid + '.xyz')
         if os.path.exists(path):
-            texts[split[tid]].append(open(path).read())
-            counts[cat][split[tid]] += 1
+            text = open(path).read()
+            where = split[tid]
+            if e_ground is not None and energy_per_atom(text) > e_ground + TRAIN_ONLY_ABOVE_EV:
+                where = 'train'
+            texts[where].append(text)
+            counts[cat][where] += 1
     for s, parts in texts.items():
         with open(os.path.join(DATA, f'{s}.xyz.xz'), 'wb') as f:
             f.write(lzma.compress(''.join(parts).encode(), preset=9))
