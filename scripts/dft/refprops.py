@@ -110,11 +110,11 @@ def vacancy_cells(a0, rng):
     return perfect, vac
 
 
-def slab_cells(orient, a0):
+def slab_cells(orient, a0, buckle=0.2):
     """(slab, bulk) with the same in-plane cell, 16 atoms each side of the comparison:
     '100': 8 layers, 1x2 surface cell (2 atoms per layer), p(2x1) reconstruction: the top and bottom atoms
-           start paired into dimers along y (their dangling bonds point along y) and buckled by +-0.2 Å, and
-           relax to asymmetric dimers.
+           start paired into dimers along y (their dangling bonds point along y) and buckled by +-buckle Å
+           (the reference: 0.2), and relax to asymmetric dimers.
     '111': 8 atomic layers = 4 bilayers, 2x1 surface cell, bulk-terminated with one dangling bond per
            surface atom (unreconstructed 1x1; the real surface is 7x7), relaxed from the ideal positions.
     Vacuum 10 Å (5 Å each side, as the training slabs). bulk: the same in-plane cell, periodic along z,
@@ -129,8 +129,8 @@ def slab_cells(orient, a0):
         for zsurf, up in ((z.max(), 1.0), (z.min(), -1.0)):
             i, j = sorted(np.where(np.abs(z - zsurf) < 0.1)[0], key=lambda k: slab.positions[k, 1])
             shift = (d - 2.35) / 2
-            slab.positions[i] += [0, shift, 0.2 * up]
-            slab.positions[j] += [0, -shift, -0.2 * up]
+            slab.positions[i] += [0, shift, buckle * up]
+            slab.positions[j] += [0, -shift, -buckle * up]
     elif orient == '111':
         slab = diamond111('Si', (2, 1, 10), a=a0, vacuum=5.0)
         z = slab.positions[:, 2]

@@ -14,6 +14,7 @@ from ase.io import read
 from ase.md.langevin import Langevin
 
 from dftcommon import A0_PBE
+from refprops import slab_cells
 from sw import StillingerWeber
 
 SEED = 20261125
@@ -130,6 +131,13 @@ def category_tasks():
     # cells with a random symmetric strain of at most 1 % per component (cheap: symmetric cells, ~30 s); their
     # forces are the internal-strain forces behind the relaxed C44.
     cats['elastic'] = [(f'elastic-{k:04d}', dict(k=k)) for k in range(24)]
+    # Added 2026-11-26: the (100) p(2x1) reconstruction. The surface frames above are bulk-terminated slabs
+    # (rattled or SW MD); a trial model then relaxed the reference's buckled dimers to flat ones (buckling
+    # 0.05 Å, DFT 0.79) and missed the (100) surface energy by +26 %. The reference's starting slab with
+    # its dimers buckled by +-b Å (height difference 2b, 0 to 1 Å), rattled.
+    cats['surface2x1'] = [(f'surface2x1-b{b:.2f}-{k:04d}', dict(buckle=b, amp=amp))
+                          for k, (b, amp) in enumerate([(0.0, 0.03), (0.1, 0.03), (0.2, 0.03), (0.3, 0.03),
+                                                        (0.4, 0.03), (0.5, 0.03), (0.35, 0.08), (0.45, 0.08)])]
     return cats
 
 
@@ -188,6 +196,8 @@ def build(cat, p, rng):
     if cat == 'elastic':  # random symmetric strain, every component within +-1 %, atoms at their strained sites
         eps = rng.uniform(-0.01, 0.01, (3, 3))
         return strain(diamond(), 0.5 * (eps + eps.T))
+    if cat == 'surface2x1':  # the reference's (100) p(2x1) slab (refprops.slab_cells), buckled by +-p['buckle']
+        return rattle(slab_cells('100', A0_PBE, buckle=p['buckle'])[0], p['amp'], rng)
     if cat == 'sampled':  # a structure of data/si-pbe/sampled/ (scripts/dft/sample-md)
         # parallel=False: only rank 0 builds structures; ASE's default would broadcast to ranks that are not
         # reading, and the generator's ranks then received each other's messages (a deadlock, 2026-11-26).
@@ -216,6 +226,6 @@ def make_structure(task_id, cat, p):
     rng = np.random.default_rng(task_seed(task_id))
     atoms = build(cat, p, rng)
     atoms.pbc = True
-    if cat == 'surface':  # sw_md returns a copy; keep the slab's vacuum axis for the k-mesh
+    if cat in ('surface', 'surface2x1'):  # sw_md and rattle return copies; keep the slab's vacuum axis for the k-mesh
         atoms.info['vacuum_axis'] = 2
     return atoms
