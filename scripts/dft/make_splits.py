@@ -3,7 +3,7 @@
 Split rule: within each stratum (a category; for 'phase', each phase separately) the *planned*
 tasks are ordered by a seeded hash of their id and dealt out 8:1:1 in that order. A task's split
 therefore depends only on the task list, not on which frames exist yet: splits are stable as
-frames are added, and every stratum is spread over all three splits. The 64-atom frames all go
+frames are added, and every stratum of ten tasks or more is spread over all three splits. The 64-atom frames all go
 to test (transfer to larger cells than any trained on); frames more than 1.5 eV/atom above perfect
 diamond all go to train (see main). Output is byte-identical on
 re-runs (frames in task-list order, file text copied verbatim, xz has no timestamps).
