@@ -26,8 +26,9 @@ DATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 
 def assign():
+    tasks = task_list()
     strata = collections.defaultdict(list)
-    for tid, cat, p in task_list():
+    for tid, cat, p in tasks:
         strata[(cat, p.get('phase', ''))].append(tid)
     split = {}
     for ids in strata.values():
@@ -36,7 +37,7 @@ def assign():
             split[tid] = PATTERN[k % len(PATTERN)]
     # The 64-atom frames test transfer to larger cells than any trained on. They stay in the deal above so
     # that no other task changes split.
-    for tid, cat, p in task_list():
+    for tid, cat, p in tasks:
         if p.get('n') == 64:
             split[tid] = 'test'
     return split

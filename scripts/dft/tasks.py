@@ -226,6 +226,6 @@ def make_structure(task_id, cat, p):
     rng = np.random.default_rng(task_seed(task_id))
     atoms = build(cat, p, rng)
     atoms.pbc = True
-    if cat in ('surface', 'surface2x1'):  # sw_md and rattle return copies; keep the slab's vacuum axis for the k-mesh
+    if cat == 'surface':  # sw_md returns a copy; keep the slab's vacuum axis for the k-mesh
         atoms.info['vacuum_axis'] = 2
     return atoms
