@@ -166,6 +166,12 @@ std::vector<Flag> train_flags(TrainOptions& o, bool& help) {
         o.hyper.repulsion = v == "zbl" ? Repulsion::zbl : Repulsion::none;
         o.repulsion_given = true;
       });
+  add("--energy-scale", "rms|median", "energy_scale from the training forces: their RMS component, or the median "
+      "over the frames of each frame's RMS component, which a few frames of very large forces do not set (rms)",
+      [&](const std::string& v) {
+        require(v == "rms" || v == "median", "--energy-scale", v, "must be 'rms' or 'median'");
+        o.energy_scale = v == "median" ? EnergyScaleRule::median_frame_force : EnergyScaleRule::rms_force;
+      });
   integer_flag("--readout-hidden", o.hyper.readout_hidden, 1, "hidden width of the readout MLP");
   // Loss and optimisation.
   auto weight = [&](const char* name, double& w, const char* what) {

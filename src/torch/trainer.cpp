@@ -497,7 +497,8 @@ std::vector<double> default_repulsion_radii(const ModelHyperparameters& hp) {
   return radii;
 }
 
-Normalization normalization_from_data(const std::vector<Structure>& frames, const ModelHyperparameters& hp) {
+Normalization normalization_from_data(const std::vector<Structure>& frames, const ModelHyperparameters& hp,
+                                      EnergyScaleRule rule) {
   const auto& elements = hp.elements;
   Normalization n;
   double edges = 0, atoms = 0;
@@ -518,10 +519,18 @@ Normalization normalization_from_data(const std::vector<Structure>& frames, cons
   if (!note.empty()) n.notes.push_back(note);
 
   double sum2 = 0, count = 0;
-  for (const auto& s : frames)
+  std::vector<double> frame_rms;  // per frame with forces: its RMS force component
+  for (const auto& s : frames) {
+    double frame_sum2 = 0, frame_count = 0;
     for (const auto& f : s.forces)
-      for (double v : f) sum2 += v * v, count += 1;
-  if (count > 0) {
+      for (double v : f) sum2 += v * v, count += 1, frame_sum2 += v * v, frame_count += 1;
+    if (frame_count > 0) frame_rms.push_back(std::sqrt(frame_sum2 / frame_count));
+  }
+  if (count > 0 && rule == EnergyScaleRule::median_frame_force) {
+    std::sort(frame_rms.begin(), frame_rms.end());
+    const size_t m = frame_rms.size() / 2;
+    n.energy_scale = frame_rms.size() % 2 ? frame_rms[m] : 0.5 * (frame_rms[m - 1] + frame_rms[m]);
+  } else if (count > 0) {
     n.energy_scale = std::sqrt(sum2 / count);
   } else {  // no forces: the spread of the energy per atom that E0 leaves
     double sum = 0;
@@ -622,7 +631,7 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
     norm.notes.push_back("initialised from " + o.init + " (its weights, hyperparameters and normalisation)");
     model = FacetModel(*init);
   } else {
-    norm = normalization_from_data(training, hp);
+    norm = normalization_from_data(training, hp, o.energy_scale);
     model = FacetModel(hp, o.seed);
     model->set_normalization(norm.avg_num_neighbors, norm.energy_scale, norm.atomic_energies);
   }

@@ -68,9 +68,13 @@ struct Normalization {
 // energy are skipped.
 std::vector<double> fit_atomic_energies(const std::vector<Structure>& frames, const std::vector<std::string>& elements,
                                         std::string* note = nullptr, const std::vector<double>& offsets = {});
+// How energy_scale follows from the training forces: the RMS of all force components, or the median over the
+// frames of each frame's RMS force component, which a few frames of very large forces do not set.
+enum class EnergyScaleRule { rms_force, median_frame_force };
 // avg_num_neighbors, atomic energies and energy_scale for a model with hp's elements, r_cut and repulsion
 // (the atomic energies are fitted to what the repulsion leaves of the energies).
-Normalization normalization_from_data(const std::vector<Structure>& frames, const ModelHyperparameters& hp);
+Normalization normalization_from_data(const std::vector<Structure>& frames, const ModelHyperparameters& hp,
+                                      EnergyScaleRule rule = EnergyScaleRule::rms_force);
 // The short-range repulsion energy of a structure under hp (0 without repulsion).
 double repulsion_energy(const Structure& s, const ModelHyperparameters& hp);
 // hp.repulsion_radii for hp.repulsion: the covalent radii of hp.elements for zbl; throws UsageError naming an
@@ -92,6 +96,7 @@ struct TrainOptions {
   std::string output = "potential.facet", log, plots, checkpoint;  // log, plots: defaults derived from output
   std::string init;  // --init FILE: start from this potential's weights, hyperparameters and normalisation
   bool repulsion_given = false;  // --repulsion: applies to an --init model too (the term has no weights)
+  EnergyScaleRule energy_scale = EnergyScaleRule::rms_force;  // --energy-scale (not used with --init)
   bool resume = false, make_plots = true;
   std::string command_line;  // stored as provenance
 };

@@ -220,6 +220,29 @@ TEST(TrainerNormalization, NeighboursAndScaleFromTheData) {
   EXPECT_DOUBLE_EQ(n.atomic_energies[0], -4.0);
 }
 
+TEST(TrainerNormalization, MedianFrameForceScaleIgnoresAFewLargeForces) {
+  // Three one-atom frames with RMS force components 0.1, 0.2 and 10: the RMS over all components is set by the
+  // outlier, the median frame is not; with a fourth frame (0.3) the median is the mean of the middle two.
+  auto frame = [](double rms) {
+    Structure s;
+    s.species = {"Si"};
+    s.positions = {{0, 0, 0}};
+    s.cell = {{{2.5, 0, 0}, {0, 2.5, 0}, {0, 0, 2.5}}};
+    s.pbc = {true, true, true};
+    s.energy = -4.0;
+    s.forces = {{rms, -rms, rms}};
+    return s;
+  };
+  ModelHyperparameters hp;
+  hp.elements = {"Si"};
+  hp.r_cut = 3.0;
+  std::vector<Structure> frames = {frame(10.0), frame(0.1), frame(0.2)};
+  EXPECT_NEAR(normalization_from_data(frames, hp).energy_scale, std::sqrt((100.0 + 0.01 + 0.04) / 3), 1e-14);
+  EXPECT_NEAR(normalization_from_data(frames, hp, EnergyScaleRule::median_frame_force).energy_scale, 0.2, 1e-15);
+  frames.push_back(frame(0.3));
+  EXPECT_NEAR(normalization_from_data(frames, hp, EnergyScaleRule::median_frame_force).energy_scale, 0.25, 1e-15);
+}
+
 TEST(TrainerNormalization, AtomicEnergiesAreFittedToWhatTheRepulsionLeaves) {
   // Two Si atoms 1.5 Å apart in a large cubic box: the repulsion energy is one ZBL pair (Si-Si switched off at
   // 2 x 1.11 Å); E0 = (E - E_rep) / 2.
@@ -486,6 +509,7 @@ TEST(TrainerCli, BadFlagsAreNamed) {
   EXPECT_NE(usage_error({"--train", "t.xyz", "--channels", "0"}).find("--channels"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--tensor-product", "cartesian"}).find("--tensor-product"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--elements", "Si,Xx"}).find("'Xx'"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--energy-scale", "max"}).find("--energy-scale: 'max'"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--epochs"}).find("--epochs: needs a value"), std::string::npos);
   EXPECT_NE(usage_error({"--lr", "0.01"}).find("--train"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--l-max", "3", "--grid", "3x6"}).find("--grid: grid 3 x 6"), std::string::npos);
@@ -499,6 +523,9 @@ TEST(TrainerCli, BadFlagsAreNamed) {
   EXPECT_EQ(o.seed, 9u);
   EXPECT_EQ(o.elements, (std::vector<std::string>{"O", "Si"}));
   EXPECT_FALSE(o.make_plots);
+  EXPECT_EQ(o.energy_scale, EnergyScaleRule::rms_force);
+  EXPECT_EQ(parse_train_args({"--train", "a.xyz", "--energy-scale", "median"}).energy_scale,
+            EnergyScaleRule::median_frame_force);
 
   std::ostringstream out, err;
   EXPECT_EQ(train_main({"--train", "t.xyz", "--batch-size", "many"}, out, err), 2);
