@@ -183,6 +183,14 @@ std::vector<Flag> train_flags(TrainOptions& o, bool& help) {
   weight("--energy-weight", o.weights.energy, "energy-per-atom");
   weight("--forces-weight", o.weights.forces, "force");
   weight("--stress-weight", o.weights.stress, "stress");
+  add("--config-type-weight", "TYPE=W", "multiply the three loss terms of the training frames with config_type TYPE "
+      "by W >= 0 (repeatable; others 1; validation unweighted)", [&](const std::string& v) {
+        const size_t eq = v.rfind('=');
+        require(eq != std::string::npos && eq > 0, "--config-type-weight", v, "must be TYPE=W");
+        const double w = real("--config-type-weight", v.substr(eq + 1));
+        require(w >= 0, "--config-type-weight", v, "W must be >= 0");
+        o.weights.config_type[v.substr(0, eq)] = w;
+      });
   add("--lr", "X", "initial learning rate of Adam (" + fmt(d.lr) + ")", [&](const std::string& v) {
     o.lr = real("--lr", v);
     require(o.lr > 0, "--lr", v, "must be positive");

@@ -95,28 +95,43 @@ struct TrainBatch {
   torch::Tensor energy, energy_index, energy_atoms;  // labelled structures
   torch::Tensor forces, force_atoms;                  // labelled atoms
   torch::Tensor stress, stress_index;                 // labelled periodic structures
+  // Per label: the --config-type-weight factor of its frame; undefined without factors (the plain means).
+  torch::Tensor energy_factor, force_factor, stress_factor;
 };
 
-TrainBatch make_train_batch(const std::vector<const Structure*>& frames, const ModelHyperparameters& hp) {
+// The --config-type-weight factor of a frame: that of its config_type, else 1.
+double config_type_factor(const Structure& s, const std::map<std::string, double>& factors) {
+  const auto type = s.info.find("config_type");
+  if (type == s.info.end()) return 1.0;
+  const auto f = factors.find(type->second);
+  return f == factors.end() ? 1.0 : f->second;
+}
+
+TrainBatch make_train_batch(const std::vector<const Structure*>& frames, const ModelHyperparameters& hp,
+                            const std::map<std::string, double>& type_factors) {
   TrainBatch b;
   b.batch = make_batch(frames, hp.elements, hp.r_cut);
-  std::vector<double> energy, energy_atoms, forces, stress;
+  std::vector<double> energy, energy_atoms, forces, stress, energy_factor, force_factor, stress_factor;
   std::vector<int64_t> energy_index, force_atoms, stress_index;
   int64_t offset = 0;
   for (size_t k = 0; k < frames.size(); ++k) {
     const Structure& s = *frames[k];
+    const double factor = config_type_factor(s, type_factors);
     if (s.energy) {
       energy.push_back(*s.energy);
       energy_atoms.push_back(static_cast<double>(s.size()));
       energy_index.push_back(static_cast<int64_t>(k));
+      energy_factor.push_back(factor);
     }
     for (size_t i = 0; i < s.forces.size(); ++i) {
       forces.insert(forces.end(), s.forces[i].begin(), s.forces[i].end());
       force_atoms.push_back(offset + static_cast<int64_t>(i));
+      force_factor.push_back(factor);
     }
     if (s.stress && periodic(s)) {
       stress.insert(stress.end(), s.stress->begin(), s.stress->end());
       stress_index.push_back(static_cast<int64_t>(k));
+      stress_factor.push_back(factor);
     }
     offset += static_cast<int64_t>(s.size());
   }
@@ -128,6 +143,11 @@ TrainBatch make_train_batch(const std::vector<const Structure*>& frames, const M
   b.force_atoms = torch::tensor(force_atoms, torch::kInt64);
   b.stress = torch::tensor(stress, f64).reshape({-1, 3, 3});
   b.stress_index = torch::tensor(stress_index, torch::kInt64);
+  if (!type_factors.empty()) {
+    b.energy_factor = torch::tensor(energy_factor, f64);
+    b.force_factor = torch::tensor(force_factor, f64).reshape({-1, 1});
+    b.stress_factor = torch::tensor(stress_factor, f64).reshape({-1, 1, 1});
+  }
   return b;
 }
 
@@ -136,11 +156,17 @@ torch::Tensor batch_loss(FacetModel& model, const TrainBatch& b, const LossWeigh
   const bool forces = w.forces > 0 && b.force_atoms.numel() > 0;
   const bool stress = w.stress > 0 && b.stress_index.numel() > 0;
   const Prediction p = model->predict(b.batch, forces, stress, /*create_graph=*/forces || stress);
+  // Without config_type factors the plain means, so that the losses (and trained bits) stay as they were.
+  auto mean = [](const torch::Tensor& squares, const torch::Tensor& factor) {
+    return factor.defined() ? (factor * squares).mean() : squares.mean();
+  };
   auto loss = torch::zeros({}, torch::kFloat64);
   if (w.energy > 0 && b.energy_index.numel() > 0)
-    loss = loss + w.energy * ((p.energy.index_select(0, b.energy_index) - b.energy) / b.energy_atoms).pow(2).mean();
-  if (forces) loss = loss + w.forces * (p.forces.index_select(0, b.force_atoms) - b.forces).pow(2).mean();
-  if (stress) loss = loss + w.stress * (p.stress.index_select(0, b.stress_index) - b.stress).pow(2).mean();
+    loss = loss + w.energy * mean(((p.energy.index_select(0, b.energy_index) - b.energy) / b.energy_atoms).pow(2),
+                                  b.energy_factor);
+  if (forces) loss = loss + w.forces * mean((p.forces.index_select(0, b.force_atoms) - b.forces).pow(2), b.force_factor);
+  if (stress)
+    loss = loss + w.stress * mean((p.stress.index_select(0, b.stress_index) - b.stress).pow(2), b.stress_factor);
   return loss;
 }
 
@@ -185,6 +211,14 @@ std::vector<Structure> read_frames(const std::string& path, const ExtxyzKeys& ke
 }
 
 // Hyperparameters, data and optimiser settings that a resumed run must share with the checkpoint.
+// The loss weights as the checkpoint fingerprint records them (the config_type factors only when given, so that
+// checkpoints written before they existed still resume).
+std::string loss_weights_text(const LossWeights& w) {
+  std::string text = fmt(w.energy) + " " + fmt(w.forces) + " " + fmt(w.stress);
+  for (const auto& [type, factor] : w.config_type) text += " " + type + "=" + fmt(factor);
+  return text;
+}
+
 std::vector<std::pair<std::string, std::string>> fingerprint(const TrainOptions& o, const Potential& initial,
                                                              size_t n_train, size_t n_valid) {
   std::string hyper = format_potential(initial);
@@ -194,7 +228,7 @@ std::vector<std::pair<std::string, std::string>> fingerprint(const TrainOptions&
           {"validation frames", std::to_string(n_valid)},
           {"--seed", std::to_string(o.seed)},
           {"--batch-size", std::to_string(o.batch_size)},
-          {"loss weights", fmt(o.weights.energy) + " " + fmt(o.weights.forces) + " " + fmt(o.weights.stress)},
+          {"loss weights", loss_weights_text(o.weights)},
           {"--lr", fmt(o.lr)},
           {"--lr-factor/--lr-patience/--min-lr", fmt(o.lr_factor) + " " + std::to_string(o.lr_patience) + " " + fmt(o.min_lr)},
           {"--ema-decay", fmt(o.ema_decay)},
@@ -371,6 +405,13 @@ std::string config_type_table(const std::vector<std::pair<std::string, Metrics>>
             cell(m.energy_rmse, m.energy_labels) + cell(m.forces_rmse, m.force_components) +
             cell(m.stress_rmse, m.stress_labels) + "\n";
   return text;
+}
+
+double training_loss(const Potential& potential, const std::vector<Structure>& frames, const LossWeights& w) {
+  FacetModel model(potential);
+  std::vector<const Structure*> batch;
+  for (const auto& s : frames) batch.push_back(&s);
+  return batch_loss(model, make_train_batch(batch, potential.hyper, w.config_type), w).item<double>();
 }
 
 double weighted_loss(const Metrics& m, const LossWeights& w) {
@@ -592,6 +633,13 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
             " validation frames";
   }
   if (!o.test_file.empty()) test = read_frames(o.test_file, o.keys);
+  for (const auto& [type, factor] : o.weights.config_type)
+    if (std::none_of(training.begin(), training.end(), [&, t = type](const Structure& s) {
+          const auto it = s.info.find("config_type");
+          return it != s.info.end() && it->second == t;
+        }))
+      throw UsageError("--config-type-weight " + type + "=" + fmt(factor) + ": no training frame has config_type '" +
+                       type + "'");
 
   // --init: the model (shape, elements, normalisation and weights) comes from an existing potential.
   std::optional<Potential> init;
@@ -683,7 +731,7 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
     for (size_t first = 0; first < order.size(); first += o.batch_size) {
       std::vector<const Structure*> chunk;
       for (size_t k = first; k < std::min(order.size(), first + o.batch_size); ++k) chunk.push_back(&training[order[k]]);
-      const TrainBatch b = make_train_batch(chunk, hp);
+      const TrainBatch b = make_train_batch(chunk, hp, o.weights.config_type);
       opt.zero_grad();
       auto loss = batch_loss(model, b, o.weights);
       const double l = loss.item<double>();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <limits>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -34,6 +35,8 @@ struct Metrics {
 
 struct LossWeights {
   double energy = 1.0, forces = 10.0, stress = 100.0;
+  // --config-type-weight: a factor on all three terms of the frames of a config_type (others: 1); training only
+  std::map<std::string, double> config_type;
 };
 
 // `predicted` holds the same frames as `reference` with model labels (from predict()).
@@ -45,6 +48,8 @@ std::vector<std::pair<std::string, Metrics>> compare_by_config_type(const std::v
                                                                     const std::vector<Structure>& reference);
 // Those as a table, one row per category (nothing when there are none).
 std::string config_type_table(const std::vector<std::pair<std::string, Metrics>>& rows);
+// The training loss of docs/trainer.md on `frames` as one batch (config_type factors included).
+double training_loss(const Potential& potential, const std::vector<Structure>& frames, const LossWeights& w);
 // The training loss of docs/trainer.md evaluated from RMSEs: sum of weight * RMSE^2 over present terms.
 double weighted_loss(const Metrics& m, const LossWeights& w);
 

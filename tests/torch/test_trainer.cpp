@@ -13,6 +13,7 @@
 
 #include "core/zbl.hpp"
 #include "model/neighbors.hpp"
+#include "torch/model.hpp"
 #include "torch/trainer.hpp"
 
 using namespace facet;
@@ -299,6 +300,47 @@ TEST(Trainer, RepulsionFlagBuildsAndExtendsModels) {
   EXPECT_NE(err.str().find("--repulsion: 'lj'"), std::string::npos) << err.str();
 }
 
+// --config-type-weight multiplies every loss term of a frame of that config_type. Two frames of equal size in one
+// batch: each term is a mean over both, so each frame's loss enters with 1/2 (energies per structure, forces per
+// component, stress per component alike) and its factor.
+TEST(Trainer, ConfigTypeWeightsScaleTheLossOfTheirFrames) {
+  std::mt19937_64 rng(5);
+  Structure a = random_cell(rng, 5), b = random_cell(rng, 5);
+  a.info["config_type"] = "a", b.info["config_type"] = "b";
+  TrainOptions o = tiny_options(fresh_dir("config_type"));
+  o.hyper.elements = {"Si", "Ge"};
+  o.hyper.atomic_energies = {-1.5, -1.2};
+  const Potential pot = FacetModel(o.hyper, 3)->to_potential();
+  LossWeights w;
+  w.energy = 1, w.forces = 10, w.stress = 100;
+  const double loss_a = training_loss(pot, {a}, w), loss_b = training_loss(pot, {b}, w);
+  const double both = training_loss(pot, {a, b}, w);
+  ASSERT_GT(loss_a, 0);
+  ASSERT_GT(std::abs(loss_a - loss_b), 0.1 * loss_a);  // different frames, so the factors are told apart
+  EXPECT_NEAR(both, 0.5 * (loss_a + loss_b), 1e-10 * both);
+  w.config_type = {{"a", 3.0}};
+  EXPECT_NEAR(training_loss(pot, {a, b}, w), 0.5 * (3 * loss_a + loss_b), 1e-10 * both);
+  w.config_type = {{"a", 0.0}, {"b", 2.0}};
+  EXPECT_NEAR(training_loss(pot, {a, b}, w), loss_b, 1e-10 * both);
+  w.config_type = {{"c", 5.0}};  // no frame of that type: nothing changes
+  EXPECT_NEAR(training_loss(pot, {a, b}, w), both, 1e-10 * both);
+
+  // facet-train names a type that no training frame has (a typo would otherwise weigh nothing, silently).
+  const fs::path dir = fresh_dir("config_type_train");
+  write_frames(dir / "train.xyz", {a, b, a, b});
+  o.output = (dir / "model.facet").string();
+  o.train_files = {(dir / "train.xyz").string()};
+  o.valid_fraction = 0.25;
+  o.weights.config_type = {{"elastc", 10.0}};
+  std::ostringstream out;
+  try {
+    train(o, out);
+    ADD_FAILURE() << "no error for a config_type that no training frame has";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("no training frame has config_type 'elastc'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Trainer, LearnsAPairPotential) {
   const fs::path dir = fresh_dir("learn");
   const auto frames = data_set(32, 11);
@@ -510,6 +552,8 @@ TEST(TrainerCli, BadFlagsAreNamed) {
   EXPECT_NE(usage_error({"--train", "t.xyz", "--tensor-product", "cartesian"}).find("--tensor-product"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--elements", "Si,Xx"}).find("'Xx'"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--energy-scale", "max"}).find("--energy-scale: 'max'"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--config-type-weight", "elastic"}).find("--config-type-weight"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--config-type-weight", "elastic=-1"}).find("W must be >= 0"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--epochs"}).find("--epochs: needs a value"), std::string::npos);
   EXPECT_NE(usage_error({"--lr", "0.01"}).find("--train"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--l-max", "3", "--grid", "3x6"}).find("--grid: grid 3 x 6"), std::string::npos);
@@ -524,6 +568,9 @@ TEST(TrainerCli, BadFlagsAreNamed) {
   EXPECT_EQ(o.elements, (std::vector<std::string>{"O", "Si"}));
   EXPECT_FALSE(o.make_plots);
   EXPECT_EQ(o.energy_scale, EnergyScaleRule::rms_force);
+  EXPECT_EQ(parse_train_args({"--train", "a.xyz", "--config-type-weight", "elastic=10", "--config-type-weight", "x=y=0.5"})
+                .weights.config_type,
+            (std::map<std::string, double>{{"elastic", 10.0}, {"x=y", 0.5}}));
   EXPECT_EQ(parse_train_args({"--train", "a.xyz", "--energy-scale", "median"}).energy_scale,
             EnergyScaleRule::median_frame_force);
 
