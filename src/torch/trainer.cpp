@@ -99,11 +99,17 @@ struct TrainBatch {
   torch::Tensor energy_factor, force_factor, stress_factor;
 };
 
+// A frame's config_type (the extended-XYZ key of ASE, MACE and NequIP data sets), or nullptr.
+const std::string* config_type_of(const Structure& s) {
+  const auto it = s.info.find("config_type");
+  return it == s.info.end() ? nullptr : &it->second;
+}
+
 // The --config-type-weight factor of a frame: that of its config_type, else 1.
 double config_type_factor(const Structure& s, const std::map<std::string, double>& factors) {
-  const auto type = s.info.find("config_type");
-  if (type == s.info.end()) return 1.0;
-  const auto f = factors.find(type->second);
+  const std::string* type = config_type_of(s);
+  if (!type) return 1.0;
+  const auto f = factors.find(*type);
   return f == factors.end() ? 1.0 : f->second;
 }
 
@@ -380,8 +386,8 @@ std::vector<std::pair<std::string, Metrics>> compare_by_config_type(const std::v
   std::vector<std::string> order;
   std::map<std::string, std::pair<std::vector<Structure>, std::vector<Structure>>> groups;
   for (size_t k = 0; k < reference.size(); ++k) {
-    const auto it = reference[k].info.find("config_type");
-    const std::string type = it == reference[k].info.end() ? "(none)" : it->second;
+    const std::string* given = config_type_of(reference[k]);
+    const std::string type = given ? *given : "(none)";
     auto& g = groups[type];
     if (g.first.empty()) order.push_back(type);
     g.first.push_back(predicted[k]);
@@ -634,9 +640,9 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
   }
   if (!o.test_file.empty()) test = read_frames(o.test_file, o.keys);
   for (const auto& [type, factor] : o.weights.config_type)
-    if (std::none_of(training.begin(), training.end(), [&, t = type](const Structure& s) {
-          const auto it = s.info.find("config_type");
-          return it != s.info.end() && it->second == t;
+    if (std::none_of(training.begin(), training.end(), [t = type](const Structure& s) {
+          const std::string* given = config_type_of(s);
+          return given && *given == t;
         }))
       throw UsageError("--config-type-weight " + type + "=" + fmt(factor) + ": no training frame has config_type '" +
                        type + "'");
