@@ -217,6 +217,13 @@ std::vector<Flag> train_flags(TrainOptions& o, bool& help) {
     o.clip_grad = real("--clip-grad", v);
     require(o.clip_grad >= 0, "--clip-grad", v, "must be >= 0");
   });
+  add("--restart-factor", "F",
+      "an epoch whose validation loss exceeds F x the best has diverged: go on from the best weights at a lower "
+      "learning rate; 0 = off (" + fmt(d.restart_factor) + ")",
+      [&](const std::string& v) {
+        o.restart_factor = real("--restart-factor", v);
+        require(o.restart_factor == 0 || o.restart_factor > 1, "--restart-factor", v, "must be 0 or > 1");
+      });
   add("--seed", "N", "seed of the initial weights, the split and the shuffling (" + std::to_string(d.seed) + ")",
       [&](const std::string& v) {
         const long long s = integer("--seed", v);

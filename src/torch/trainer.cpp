@@ -229,7 +229,8 @@ std::vector<std::pair<std::string, std::string>> fingerprint(const TrainOptions&
                                                              size_t n_train, size_t n_valid) {
   std::string hyper = format_potential(initial);
   hyper = hyper.substr(0, hyper.find("\narray "));  // hyperparameters and normalisation, not the weights
-  return {{"hyperparameters", hyper},
+  std::vector<std::pair<std::string, std::string>> items{
+          {"hyperparameters", hyper},
           {"training frames", std::to_string(n_train)},
           {"validation frames", std::to_string(n_valid)},
           {"--seed", std::to_string(o.seed)},
@@ -239,6 +240,19 @@ std::vector<std::pair<std::string, std::string>> fingerprint(const TrainOptions&
           {"--lr-factor/--lr-patience/--min-lr", fmt(o.lr_factor) + " " + std::to_string(o.lr_patience) + " " + fmt(o.min_lr)},
           {"--ema-decay", fmt(o.ema_decay)},
           {"--clip-grad", fmt(o.clip_grad)}};
+  // Only when changed from the default, so that checkpoints written before the flag existed still resume.
+  if (o.restart_factor != TrainOptions{}.restart_factor) items.emplace_back("--restart-factor", fmt(o.restart_factor));
+  return items;
+}
+
+// After a divergence: the model and its average take the given (best) weights, and Adam forgets its moments.
+void restart_from(const Potential& best, FacetModel& model, FacetModel& ema, torch::optim::Adam& opt) {
+  FacetModel restored(best);
+  torch::NoGradGuard no_grad;
+  auto from = restored->named_parameters();
+  for (auto& item : model->named_parameters()) item.value().copy_(from[item.key()]);
+  for (auto& item : ema->named_parameters()) item.value().copy_(from[item.key()]);
+  opt.state().clear();
 }
 
 // Mutable training state beyond the tensors; all of it goes into the checkpoint.
@@ -734,6 +748,7 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
     opt.param_groups()[0].options().set_lr(st.lr);
     const auto order = permutation(training.size(), o.seed, static_cast<uint64_t>(epoch));
     double loss_sum = 0;
+    bool finite = true;
     for (size_t first = 0; first < order.size(); first += o.batch_size) {
       std::vector<const Structure*> chunk;
       for (size_t k = first; k < std::min(order.size(), first + o.batch_size); ++k) chunk.push_back(&training[order[k]]);
@@ -741,9 +756,13 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
       opt.zero_grad();
       auto loss = batch_loss(model, b, o.weights);
       const double l = loss.item<double>();
-      if (!std::isfinite(l))
-        throw std::runtime_error("training diverged in epoch " + std::to_string(epoch) + " (loss " + fmt(l, "%g") +
-                                 "): lower --lr or set --clip-grad");
+      if (!std::isfinite(l)) {
+        if (o.restart_factor == 0 || !std::isfinite(st.best_loss))
+          throw std::runtime_error("training diverged in epoch " + std::to_string(epoch) + " (loss " + fmt(l, "%g") +
+                                   "): lower --lr or set --clip-grad");
+        finite = false;  // restarted from the best weights below
+        break;
+      }
       loss.backward();
       if (o.clip_grad > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), o.clip_grad);
       opt.step();
@@ -757,8 +776,22 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
 
     const Metrics m = compare(predict_with(ema, valid, o.keys), valid);
     const double valid_loss = weighted_loss(m, o.weights);
-    const bool improved = valid_loss < st.best_loss;
-    if (improved) {
+    // `!(a <= b)`: a NaN validation loss has diverged too.
+    const bool diverged = o.restart_factor > 0 && std::isfinite(st.best_loss) &&
+                          (!finite || !(valid_loss <= o.restart_factor * st.best_loss));
+    const bool improved = !diverged && valid_loss < st.best_loss;
+    std::string restart_note;
+    if (diverged) {
+      restart_from(parse_potential(st.best, "best weights"), model, ema, opt);
+      st.lr = std::max(o.min_lr, st.lr * o.lr_factor), st.plateau = 0;
+      ++st.since_best;
+      restart_note = "epoch " + std::to_string(epoch) + " diverged (" +
+                     (finite ? "validation loss " + fmt(valid_loss, "%.4g") + " > " + fmt(o.restart_factor) +
+                                   " x the best " + fmt(st.best_loss, "%.4g")
+                             : std::string("training loss not finite")) +
+                     "): going on from the best weights (epoch " + std::to_string(st.best_epoch) +
+                     ") with a fresh optimiser at lr " + fmt(st.lr, "%.2e") + "\n";
+    } else if (improved) {
       st.best_loss = valid_loss, st.best_epoch = epoch, st.since_best = 0, st.plateau = 0;
       st.best = format_potential(ema->to_potential());
     } else {
@@ -776,6 +809,7 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
         << mev(m.energy_rmse, m.energy_labels) << " meV/atom  F " << mev(m.forces_rmse, m.force_components)
         << " meV/A  S " << mev(m.stress_rmse, m.stress_labels) << " meV/A^3  lr " << fmt(r.lr, "%.2e") << "  "
         << hms(r.elapsed) << "  left " << hms(r.eta) << (improved ? "  *" : "") << std::endl;
+    out << restart_note;
     write_log(log_path, st.history);
     if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint, model, ema, opt, st, fp);
   }

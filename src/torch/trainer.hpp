@@ -95,6 +95,9 @@ struct TrainOptions {
   ModelHyperparameters hyper;         // the fields not learned from the data
   LossWeights weights;
   double lr = 5e-3, lr_factor = 0.5, min_lr = 1e-5, ema_decay = 0.99, clip_grad = 0.0;
+  // An epoch whose validation loss exceeds restart_factor x the best so far (or whose training loss is not finite)
+  // has diverged: training goes on from the best weights with a fresh optimiser at lr x lr_factor. 0 = off.
+  double restart_factor = 10.0;
   int batch_size = 4, epochs = 200, lr_patience = 10, patience = 40;
   uint64_t seed = 1;
   int threads = 1;  // 1: the same bits on every machine (docs/trainer.md, "Determinism")
