@@ -216,7 +216,6 @@ std::vector<Structure> read_frames(const std::string& path, const ExtxyzKeys& ke
   return frames;
 }
 
-// Hyperparameters, data and optimiser settings that a resumed run must share with the checkpoint.
 // The loss weights as the checkpoint fingerprint records them (the config_type factors only when given, so that
 // checkpoints written before they existed still resume).
 std::string loss_weights_text(const LossWeights& w) {
@@ -225,12 +224,12 @@ std::string loss_weights_text(const LossWeights& w) {
   return text;
 }
 
+// Hyperparameters, data and optimiser settings that a resumed run must share with the checkpoint.
 std::vector<std::pair<std::string, std::string>> fingerprint(const TrainOptions& o, const Potential& initial,
                                                              size_t n_train, size_t n_valid) {
   std::string hyper = format_potential(initial);
   hyper = hyper.substr(0, hyper.find("\narray "));  // hyperparameters and normalisation, not the weights
-  std::vector<std::pair<std::string, std::string>> items{
-          {"hyperparameters", hyper},
+  std::vector<std::pair<std::string, std::string>> items{{"hyperparameters", hyper},
           {"training frames", std::to_string(n_train)},
           {"validation frames", std::to_string(n_valid)},
           {"--seed", std::to_string(o.seed)},
