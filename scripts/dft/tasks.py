@@ -249,6 +249,7 @@ def make_structure(task_id, cat, p):
     rng = np.random.default_rng(task_seed(task_id))
     atoms = build(cat, p, rng)
     atoms.pbc = True
-    if cat in ('surface', 'surface111md', 'surface111md2'):  # sw_md returns a copy; keep the slab's vacuum axis for the k-mesh
+    # sw_md returns a copy; keep the slab's vacuum axis for the k-mesh
+    if cat in ('surface', 'surface111md', 'surface111md2'):
         atoms.info['vacuum_axis'] = 2
     return atoms
