@@ -159,6 +159,16 @@ def category_tasks():
     # the largest energy error of its test set.
     cats['surface111md2'] = [(f'surface111md2-T{T}-{k:04d}', dict(T=T))
                              for k in range(4) for T in (600, 800, 1000)]
+    # Added 2026-11-27: a fourth round, sampled with Si-PBE v4 (potentials/Si-PBE.facet of the commit adding
+    # these): its liquid below and above 1800 K (2 runs x 3 snapshots each, scripts/dft/sample-md --temp 1400
+    # --seed 17 and --temp 2200 --seed 19), and its own MD of the (111) slab (--structure slab111 --temp 800
+    # --seed 23 and --temp 1100 --seed 29): the hot (111) slabs had v4's largest test energy errors (9-20
+    # meV/atom), and so far all slab frames came from Stillinger-Weber MD.
+    cats['sampled4'] = [(f'sampled4-liquid-{T}K-sipbe-v4-{k:04d}', dict(file=f'liquid-{T}K-sipbe-v4.xyz', index=k))
+                        for k in range(6) for T in (1400, 2200)]
+    cats['sampled4slab'] = [(f'sampled4slab-111-{T}K-sipbe-v4-{k:04d}',
+                             dict(file=f'slab111-{T}K-sipbe-v4.xyz', index=k))
+                            for k in range(6) for T in (800, 1100)]
     return cats
 
 
@@ -221,7 +231,7 @@ def build(cat, p, rng):
         return strain(diamond(), 0.5 * (eps + eps.T))
     if cat == 'surface2x1':  # the reference's (100) p(2x1) slab (refprops.slab_cells), buckled by +-p['buckle']
         return rattle(slab_cells('100', A0_PBE, buckle=p['buckle'])[0], p['amp'], rng)
-    if cat in ('sampled', 'sampled2', 'sampled3'):  # a structure of data/si-pbe/sampled/ (scripts/dft/sample-md)
+    if cat in ('sampled', 'sampled2', 'sampled3', 'sampled4', 'sampled4slab'):  # data/si-pbe/sampled/ (sample-md)
         # parallel=False: only rank 0 builds structures; ASE's default would broadcast to ranks that are not
         # reading, and the generator's ranks then received each other's messages (a deadlock, 2026-11-26).
         return read(os.path.join(SAMPLED_DIR, p['file']), index=p['index'], parallel=False)

@@ -814,6 +814,7 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
   }
   if (st.since_best >= o.patience)
     out << "early stop: no improvement of the validation loss for " << o.patience << " epochs\n";
+  write_log(log_path, st.history);  // again: a resumed run that was already finished trained no epoch above
 
   // The best EMA weights, evaluated exactly as facet-eval evaluates the written file.
   TrainResult result;

@@ -405,6 +405,11 @@ TEST(Trainer, DeterministicAndResumable) {
     EXPECT_EQ(a.history[k].train_loss, c.history[k].train_loss) << "epoch " << k + 1;
     EXPECT_EQ(a.history[k].lr, c.history[k].lr) << "epoch " << k + 1;
   }
+  // Resuming a finished run trains no epoch but writes the potential and the whole log again.
+  o.output = (dir / "d.facet").string();
+  train(o, quiet);
+  EXPECT_EQ(read_text(dir / "a.facet"), read_text(dir / "d.facet"));
+  EXPECT_EQ(read_text(dir / "c.csv"), read_text(dir / "d.csv"));
 
   o.batch_size = 2;  // a resume with other settings is refused, naming the setting
   EXPECT_NE(error_of([&] { train(o, quiet); }).find("--batch-size"), std::string::npos);
