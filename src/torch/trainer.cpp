@@ -241,6 +241,7 @@ std::vector<std::pair<std::string, std::string>> fingerprint(const TrainOptions&
           {"--clip-grad", fmt(o.clip_grad)}};
   // Only when changed from the default, so that checkpoints written before the flag existed still resume.
   if (o.restart_factor != TrainOptions{}.restart_factor) items.emplace_back("--restart-factor", fmt(o.restart_factor));
+  if (o.valid_weights) items.emplace_back("--valid-weights", loss_weights_text(*o.valid_weights));
   return items;
 }
 
@@ -297,19 +298,29 @@ void load_checkpoint(const std::string& dir, FacetModel& model, FacetModel& ema,
   ar.load_from(path.string());
   c10::IValue saved_fp, best;
   ar.read("fingerprint", saved_fp);
-  std::istringstream lines(saved_fp.toStringRef());
-  for (const auto& [key, value] : fp) {
-    std::string saved;
-    std::getline(lines, saved, '\x1f');
-    saved.erase(0, key.size() + 1);
-    if (saved == value) continue;
-    std::istringstream a(saved), b(value);  // name the first line that differs (the hyperparameters are many)
+  // Item by item ("key=value", separated by 0x1f; keys have no '='), so that an item only one side has (a flag
+  // recorded only when given) is named too.
+  std::map<std::string, std::string> saved;
+  std::istringstream items(saved_fp.toStringRef());
+  for (std::string item; std::getline(items, item, '\x1f');) {
+    const size_t eq = item.find('=');
+    saved[item.substr(0, eq)] = eq == std::string::npos ? "" : item.substr(eq + 1);
+  }
+  auto refuse = [&](const std::string& key, const std::string& was, const std::string& is) {
+    std::istringstream a(was), b(is);  // name the first line that differs (the hyperparameters are many)
     std::string la, lb;
     while (std::getline(a, la) && std::getline(b, lb) && la == lb) {}
     throw std::runtime_error("--resume: " + path.string() + " was written with other settings (" + key +
                              ": checkpoint '" + la + "', this run '" + lb + "'); resume with the same data and "
                              "settings (only --epochs, --patience and the output paths may change)");
+  };
+  for (const auto& [key, value] : fp) {
+    const auto it = saved.find(key);
+    if (it == saved.end()) refuse(key, "(not given)", value);
+    if (it->second != value) refuse(key, it->second, value);
+    saved.erase(it);
   }
+  if (!saved.empty()) refuse(saved.begin()->first, saved.begin()->second, "(not given)");
   ar.read("model", m);
   ar.read("ema", e);
   ar.read("optimizer", o);
@@ -774,7 +785,7 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
     }
 
     const Metrics m = compare(predict_with(ema, valid, o.keys), valid);
-    const double valid_loss = weighted_loss(m, o.weights);
+    const double valid_loss = weighted_loss(m, o.valid_weights ? *o.valid_weights : o.weights);
     // `!(a <= b)`: a NaN validation loss has diverged too.
     const bool diverged = o.restart_factor > 0 && std::isfinite(st.best_loss) &&
                           (!finite || !(valid_loss <= o.restart_factor * st.best_loss));

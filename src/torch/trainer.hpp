@@ -94,6 +94,9 @@ struct TrainOptions {
   std::vector<std::string> elements;  // empty: from the data
   ModelHyperparameters hyper;         // the fields not learned from the data
   LossWeights weights;
+  // --valid-weights: the energy, force and stress weights of the validation loss, which picks the best epoch and
+  // drives the learning-rate schedule, early stopping and the divergence check (default: those of `weights`)
+  std::optional<LossWeights> valid_weights;
   double lr = 5e-3, lr_factor = 0.5, min_lr = 1e-5, ema_decay = 0.99, clip_grad = 0.0;
   // An epoch whose validation loss exceeds restart_factor x the best so far (or whose training loss is not finite)
   // has diverged: training goes on from the best weights with a fresh optimiser at lr x lr_factor. 0 = off.

@@ -373,6 +373,38 @@ TEST(Trainer, LearnsAPairPotential) {
   }
 }
 
+// --valid-weights: the validation loss that picks the best epoch has its own weights (here the forces alone), and a
+// run resumed with other ones is refused.
+TEST(Trainer, ValidWeightsPickTheBestEpoch) {
+  const fs::path dir = fresh_dir("valid_weights");
+  write_frames(dir / "train.xyz", data_set(12, 31));
+  TrainOptions o = tiny_options(dir);
+  o.train_files = {(dir / "train.xyz").string()};
+  o.valid_fraction = 0.25;
+  o.epochs = 8;
+  o.lr = 3e-2;
+  o.checkpoint = (dir / "ckpt").string();
+  LossWeights forces_only;
+  forces_only.energy = 0, forces_only.forces = 1, forces_only.stress = 0;
+  o.valid_weights = forces_only;
+  std::ostringstream quiet;
+  const TrainResult r = train(o, quiet);
+  ASSERT_EQ(r.history.size(), 8u);
+  size_t best = 0;
+  for (size_t k = 0; k < r.history.size(); ++k) {
+    const auto& e = r.history[k];
+    EXPECT_NEAR(e.valid_loss, e.forces_rmse * e.forces_rmse, 1e-12 * e.valid_loss) << "epoch " << e.epoch;
+    if (e.forces_rmse < r.history[best].forces_rmse) best = k;
+  }
+  EXPECT_EQ(r.best_epoch, r.history[best].epoch);
+  // The weights of the run make a different loss, so the test above can tell them apart.
+  EXPECT_GT(std::abs(weighted_loss(r.valid, o.weights) - r.valid.forces_rmse * r.valid.forces_rmse),
+            0.01 * weighted_loss(r.valid, o.weights));
+
+  o.resume = true, o.valid_weights.reset();
+  EXPECT_NE(error_of([&] { train(o, quiet); }).find("--valid-weights"), std::string::npos);
+}
+
 TEST(Trainer, DeterministicAndResumable) {
   const fs::path dir = fresh_dir("resume");
   write_frames(dir / "train.xyz", data_set(10, 21));
@@ -609,6 +641,12 @@ TEST(TrainerCli, BadFlagsAreNamed) {
   EXPECT_NE(usage_error({"--train", "t.xyz", "--energy-scale", "max"}).find("--energy-scale: 'max'"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--config-type-weight", "elastic"}).find("--config-type-weight"), std::string::npos);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--config-type-weight", "elastic=-1"}).find("W must be >= 0"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--valid-weights", "1,10"}).find("three weights E,F,S"), std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--valid-weights", "1,-1,0"}).find("--valid-weights: '1,-1,0'"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--train", "t.xyz", "--valid-weights", "0,0,0"}).find("at least one positive"), std::string::npos);
+  EXPECT_EQ(parse_train_args({"--train", "t.xyz", "--valid-weights", "1000,10,1000"}).valid_weights->stress, 1000.0);
+  EXPECT_FALSE(parse_train_args({"--train", "t.xyz"}).valid_weights);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--restart-factor", "0.5"}).find("--restart-factor: '0.5'"), std::string::npos);
   EXPECT_EQ(parse_train_args({"--train", "t.xyz", "--restart-factor", "0"}).restart_factor, 0.0);
   EXPECT_NE(usage_error({"--train", "t.xyz", "--epochs"}).find("--epochs: needs a value"), std::string::npos);
