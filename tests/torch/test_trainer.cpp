@@ -131,6 +131,14 @@ TrainOptions tiny_options(const fs::path& dir) {
   return o;
 }
 
+// The same, training on `frames`, written to dir/train.xyz.
+TrainOptions tiny_options(const fs::path& dir, const std::vector<Structure>& frames) {
+  write_frames(dir / "train.xyz", frames);
+  TrainOptions o = tiny_options(dir);
+  o.train_files = {(dir / "train.xyz").string()};
+  return o;
+}
+
 double rms_forces(const std::vector<Structure>& frames) {
   double sum = 0, n = 0;
   for (const auto& s : frames)
@@ -269,9 +277,7 @@ TEST(TrainerNormalization, AtomicEnergiesAreFittedToWhatTheRepulsionLeaves) {
 
 TEST(Trainer, RepulsionFlagBuildsAndExtendsModels) {
   const fs::path dir = fresh_dir("repulsion");
-  write_frames(dir / "train.xyz", data_set(8, 51));
-  TrainOptions o = tiny_options(dir);
-  o.train_files = {(dir / "train.xyz").string()};
+  TrainOptions o = tiny_options(dir, data_set(8, 51));
   o.valid_fraction = 0.25;
   o.epochs = 1;
   o.output = (dir / "plain.facet").string();
@@ -344,9 +350,7 @@ TEST(Trainer, ConfigTypeWeightsScaleTheLossOfTheirFrames) {
 TEST(Trainer, LearnsAPairPotential) {
   const fs::path dir = fresh_dir("learn");
   const auto frames = data_set(32, 11);
-  write_frames(dir / "train.xyz", frames);
-  TrainOptions o = tiny_options(dir);
-  o.train_files = {(dir / "train.xyz").string()};
+  TrainOptions o = tiny_options(dir, frames);
   o.valid_fraction = 0.25;
   o.epochs = 40;
   o.lr = 3e-2;
@@ -377,9 +381,7 @@ TEST(Trainer, LearnsAPairPotential) {
 // run resumed with other ones is refused.
 TEST(Trainer, ValidWeightsPickTheBestEpoch) {
   const fs::path dir = fresh_dir("valid_weights");
-  write_frames(dir / "train.xyz", data_set(12, 31));
-  TrainOptions o = tiny_options(dir);
-  o.train_files = {(dir / "train.xyz").string()};
+  TrainOptions o = tiny_options(dir, data_set(12, 31));
   o.valid_fraction = 0.25;
   o.epochs = 8;
   o.lr = 3e-2;
@@ -451,10 +453,8 @@ TEST(Trainer, DeterministicAndResumable) {
 // at half the rate each time and still ends with a potential, without it the run is left where it blew up.
 TEST(Trainer, GoesOnFromTheBestWeightsAfterADivergence) {
   const fs::path dir = fresh_dir("restart");
-  write_frames(dir / "train.xyz", data_set(12, 51));
+  TrainOptions o = tiny_options(dir, data_set(12, 51));
   write_frames(dir / "valid.xyz", data_set(4, 52));
-  TrainOptions o = tiny_options(dir);
-  o.train_files = {(dir / "train.xyz").string()};
   o.valid_file = (dir / "valid.xyz").string();
   o.epochs = 12, o.lr = 0.5, o.lr_patience = 100;  // only a restart changes the learning rate here
   std::ostringstream log;
@@ -499,10 +499,8 @@ TEST(Trainer, GoesOnFromTheBestWeightsAfterADivergence) {
 
 TEST(Trainer, InitStartsFromTheWeightsOfAPotential) {
   const fs::path dir = fresh_dir("init");
-  write_frames(dir / "train.xyz", data_set(10, 41));
+  TrainOptions o = tiny_options(dir, data_set(10, 41));
   write_frames(dir / "valid.xyz", data_set(5, 42));
-  TrainOptions o = tiny_options(dir);
-  o.train_files = {(dir / "train.xyz").string()};
   o.valid_file = (dir / "valid.xyz").string();
   o.epochs = 6, o.lr = 3e-2;
   o.output = (dir / "a.facet").string();
@@ -541,10 +539,8 @@ TEST(Trainer, InitStartsFromTheWeightsOfAPotential) {
 
 TEST(Trainer, MetricsEqualFacetEvalOnTheWrittenPotential) {
   const fs::path dir = fresh_dir("eval");
-  write_frames(dir / "train.xyz", data_set(8, 31));
+  TrainOptions o = tiny_options(dir, data_set(8, 31));
   write_frames(dir / "valid.xyz", data_set(5, 32));
-  TrainOptions o = tiny_options(dir);
-  o.train_files = {(dir / "train.xyz").string()};
   o.valid_file = (dir / "valid.xyz").string();
   o.epochs = 2;
   std::ostringstream quiet;
