@@ -159,8 +159,8 @@ def category_tasks():
     # the largest energy error of its test set.
     cats['surface111md2'] = [(f'surface111md2-T{T}-{k:04d}', dict(T=T))
                              for k in range(4) for T in (600, 800, 1000)]
-    # Added 2026-11-27: a fourth round, sampled with Si-PBE v4 (potentials/Si-PBE.facet of the commit adding
-    # these): its liquid below and above 1800 K (2 runs x 3 snapshots each, scripts/dft/sample-md --temp 1400
+    # Added 2026-11-27: a fourth round, sampled with Si-PBE v4 (potentials/Si-PBE.facet of commit 44ac484):
+    # its liquid below and above 1800 K (2 runs x 3 snapshots each, scripts/dft/sample-md --temp 1400
     # --seed 17 and --temp 2200 --seed 19), and its own MD of the (111) slab (--structure slab111 --temp 800
     # --seed 23 and --temp 1100 --seed 29): the hot (111) slabs had v4's largest test energy errors (9-20
     # meV/atom), and so far all slab frames came from Stillinger-Weber MD.
@@ -169,6 +169,14 @@ def category_tasks():
     cats['sampled4slab'] = [(f'sampled4slab-111-{T}K-sipbe-v4-{k:04d}',
                              dict(file=f'slab111-{T}K-sipbe-v4.xyz', index=k))
                             for k in range(6) for T in (800, 1100)]
+    # Added 2026-11-27: a fifth round, sampled with Si-PBE v5 (potentials/Si-PBE.facet of commit 56106b2), whose
+    # largest test errors are still the hot (111) slabs: its liquid at 1600 and 2000 K (--seed 31 and 37) and its
+    # (111) slab MD at 900 and 1200 K (--structure slab111, --seed 41 and 43), 2 runs x 3 snapshots each.
+    cats['sampled5'] = [(f'sampled5-liquid-{T}K-sipbe-v5-{k:04d}', dict(file=f'liquid-{T}K-sipbe-v5.xyz', index=k))
+                        for k in range(6) for T in (1600, 2000)]
+    cats['sampled5slab'] = [(f'sampled5slab-111-{T}K-sipbe-v5-{k:04d}',
+                             dict(file=f'slab111-{T}K-sipbe-v5.xyz', index=k))
+                            for k in range(6) for T in (900, 1200)]
     return cats
 
 
@@ -231,7 +239,7 @@ def build(cat, p, rng):
         return strain(diamond(), 0.5 * (eps + eps.T))
     if cat == 'surface2x1':  # the reference's (100) p(2x1) slab (refprops.slab_cells), buckled by +-p['buckle']
         return rattle(slab_cells('100', A0_PBE, buckle=p['buckle'])[0], p['amp'], rng)
-    if cat in ('sampled', 'sampled2', 'sampled3', 'sampled4', 'sampled4slab'):  # data/si-pbe/sampled/ (sample-md)
+    if cat.startswith('sampled'):  # a structure of data/si-pbe/sampled/ (scripts/dft/sample-md)
         # parallel=False: only rank 0 builds structures; ASE's default would broadcast to ranks that are not
         # reading, and the generator's ranks then received each other's messages (a deadlock, 2026-11-26).
         return read(os.path.join(SAMPLED_DIR, p['file']), index=p['index'], parallel=False)
