@@ -186,15 +186,14 @@ std::vector<Flag> train_flags(TrainOptions& o, bool& help) {
   add("--valid-weights", "E,F,S", "energy, force and stress weights of the validation loss that picks the best "
       "epoch and drives the learning-rate schedule and early stopping (default: the three loss weights)",
       [&](const std::string& v) {
+        std::vector<double> x;
+        std::stringstream in(v);
+        for (std::string e; std::getline(in, e, ',');) x.push_back(real("--valid-weights", e));
+        require(x.size() == 3, "--valid-weights", v, "must be three weights E,F,S");
+        require(x[0] >= 0 && x[1] >= 0 && x[2] >= 0 && x[0] + x[1] + x[2] > 0, "--valid-weights", v,
+                "must be >= 0, at least one positive");
         LossWeights w;
-        const size_t c1 = v.find(','), c2 = c1 == std::string::npos ? c1 : v.find(',', c1 + 1);
-        require(c2 != std::string::npos && v.find(',', c2 + 1) == std::string::npos, "--valid-weights", v,
-                "must be three weights E,F,S");
-        w.energy = real("--valid-weights", v.substr(0, c1));
-        w.forces = real("--valid-weights", v.substr(c1 + 1, c2 - c1 - 1));
-        w.stress = real("--valid-weights", v.substr(c2 + 1));
-        require(w.energy >= 0 && w.forces >= 0 && w.stress >= 0 && w.energy + w.forces + w.stress > 0,
-                "--valid-weights", v, "must be >= 0, at least one positive");
+        w.energy = x[0], w.forces = x[1], w.stress = x[2];
         o.valid_weights = w;
       });
   add("--config-type-weight", "TYPE=W", "multiply the three loss terms of the training frames with config_type TYPE "
