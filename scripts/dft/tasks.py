@@ -177,6 +177,14 @@ def category_tasks():
     cats['sampled5slab'] = [(f'sampled5slab-111-{T}K-sipbe-v5-{k:04d}',
                              dict(file=f'slab111-{T}K-sipbe-v5.xyz', index=k))
                             for k in range(6) for T in (900, 1200)]
+    # Added 2026-11-27: a sixth round, sampled with Si-PBE v6 (stage 7 of train-si-pbe), whose largest test errors
+    # are the hot (111) slabs and the liquids: its liquid at 1800 and 2400 K (--seed 47 and 53) and its (111) slab
+    # MD at 700 and 1000 K (--structure slab111, --seed 59 and 61), 2 runs x 3 snapshots each.
+    cats['sampled6'] = [(f'sampled6-liquid-{T}K-sipbe-v6-{k:04d}', dict(file=f'liquid-{T}K-sipbe-v6.xyz', index=k))
+                        for k in range(6) for T in (1800, 2400)]
+    cats['sampled6slab'] = [(f'sampled6slab-111-{T}K-sipbe-v6-{k:04d}',
+                             dict(file=f'slab111-{T}K-sipbe-v6.xyz', index=k))
+                            for k in range(6) for T in (700, 1000)]
     return cats
 
 
