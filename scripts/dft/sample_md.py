@@ -3,7 +3,8 @@ active learning). A model trained on the rest of the set can find minima that DF
 data is thin, e.g. short bonds in the liquid; relabelled by DFT, these snapshots teach it otherwise.
 
 Usage (through scripts/dft/sample-md, which sets up LAMMPS): sample_md.py POTENTIAL OUT.xyz
-    [--structure liquid|slab111|slab100|interstitial] [--temp 1800] [--atoms 16] [--runs 3] [--snapshots 5] [--every 500] [--seed 1]
+    [--structure liquid|slab111|slab100|interstitial] [--temp 1800] [--atoms 16] [--runs 3] [--snapshots 5]
+    [--every 500] [--seed 1]
 
 Per run, the start: for `liquid`, n atoms placed at random (no pair closer than 2.1 Å) in a cubic cell at
 the liquid's experimental density; for `slab111` and `slab100` (--atoms is not used), the slabs of the data
