@@ -12,3 +12,12 @@
 #else
 #define FACET_INLINE inline
 #endif
+
+// `#pragma omp simd` on host loops where OpenMP is on (the Kokkos OpenMP builds); elsewhere (Serial or CUDA
+// builds without -fopenmp) nothing, rather than an unknown-pragma warning in every translation unit.
+#define FACET_PRAGMA(text) _Pragma(#text)
+#if defined(_OPENMP)
+#define FACET_OMP_SIMD(clauses) FACET_PRAGMA(omp simd clauses)
+#else
+#define FACET_OMP_SIMD(clauses)
+#endif

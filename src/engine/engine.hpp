@@ -303,7 +303,7 @@ template <class ExecSpace, class Team, class F>
 KOKKOS_FORCEINLINE_FUNCTION void vector_for(const Team& team, int n, const F& f) {
   if constexpr (runs_on_host<ExecSpace>) {
     (void)team;
-#pragma omp simd
+    FACET_OMP_SIMD()
     for (int i = 0; i < n; ++i) f(i);
   } else {
     Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, n), f);
@@ -315,7 +315,7 @@ template <class ExecSpace, class Team, class F>
 KOKKOS_FORCEINLINE_FUNCTION void team_vector_for(const Team& team, int n, const F& f) {
   if constexpr (runs_on_host<ExecSpace>) {
     (void)team;
-#pragma omp simd
+    FACET_OMP_SIMD()
     for (int i = 0; i < n; ++i) f(i);
   } else {
     Kokkos::parallel_for(Kokkos::TeamVectorRange(team, n), f);
@@ -328,7 +328,7 @@ KOKKOS_FORCEINLINE_FUNCTION T team_vector_sum(const Team& team, int n, const F& 
   T total = 0;
   if constexpr (runs_on_host<ExecSpace>) {
     (void)team;
-#pragma omp simd reduction(+ : total)
+    FACET_OMP_SIMD(reduction(+ : total))
     for (int i = 0; i < n; ++i) total += f(i);
   } else {
     Kokkos::parallel_reduce(Kokkos::TeamVectorRange(team, n), [&](int i, T& acc) { acc += f(i); }, total);
@@ -371,7 +371,7 @@ KOKKOS_FORCEINLINE_FUNCTION SumPair<T> team_vector_sums(const Team& team, int n,
   if constexpr (runs_on_host<ExecSpace>) {
     (void)team;
     T s0 = 0, s1 = 0;
-#pragma omp simd reduction(+ : s0, s1)
+    FACET_OMP_SIMD(reduction(+ : s0, s1))
     for (int i = 0; i < n; ++i) f(i, s0, s1);
     total = {s0, s1};
   } else {
@@ -615,7 +615,7 @@ KOKKOS_FORCEINLINE_FUNCTION void rows_times_matrix(const Team& team, int rows, i
     if (silu_out)
       for (int r = 0; r < rows; ++r) {
         T* o = out + r * ld_out;
-#pragma omp simd
+        FACET_OMP_SIMD()
         for (int j = 0; j < n; ++j) o[j] = silu(o[j]);
       }
   } else {

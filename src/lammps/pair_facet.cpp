@@ -172,7 +172,12 @@ void PairFacet::check_units_and_newton() {
   if (strcmp(update->unit_style, "metal") != 0)
     error->all(FLERR, std::string("pair_style facet requires 'units metal' (this input uses 'units ") +
                           update->unit_style + "')");
-  if (force->newton_pair == 0) error->all(FLERR, "pair_style facet requires newton pair on");
+  if (force->newton_pair == 0)
+    // LAMMPS's KOKKOS package turns newton off on GPUs unless told otherwise (`package kokkos`).
+    error->all(FLERR, lmp->kokkos ? "pair_style facet requires newton pair on: with the KOKKOS package on a GPU add "
+                                    "'-pk kokkos newton on neigh half' to the command line (or 'package kokkos "
+                                    "newton on neigh half' to the input)"
+                                  : "pair_style facet requires newton pair on");
 }
 
 void PairFacet::init_style() {

@@ -18,7 +18,7 @@ namespace facet::testing {
 
 struct LammpsOptions {
   int mpi_ranks = 1;          // > 1 runs under mpirun
-  bool kokkos = false;        // adds -k on t <threads> -sf kk
+  bool kokkos = false;        // adds -k on t <threads> -sf kk (or FACET_TEST_KOKKOS_ARGS, see run_lammps)
   int threads = 1;
   std::string environment;    // VAR=value words put before the command (e.g. LD_PRELOAD for a sanitized plugin)
 };
@@ -88,6 +88,11 @@ inline std::vector<ThermoTable> parse_thermo(const std::string& log) {
 // Writes `input` (plus any extra files) into a fresh scratch folder and runs LAMMPS there.
 inline LammpsResult run_lammps(const std::string& input, const LammpsOptions& opt = {},
                                const std::map<std::string, std::string>& extra_files = {}) {
+  if (opt.mpi_ranks > 1 && std::string(FACET_MPIEXEC).empty()) {  // LAMMPS built without MPI
+    LammpsResult no_mpi;
+    no_mpi.screen = "cannot run on " + std::to_string(opt.mpi_ranks) + " ranks: this LAMMPS has no MPI (no mpirun)";
+    return no_mpi;
+  }
   namespace fs = std::filesystem;
   char tmpl[] = "/tmp/facet-lmp-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
@@ -102,7 +107,15 @@ inline LammpsResult run_lammps(const std::string& input, const LammpsOptions& op
     cmd += shell_quote(FACET_MPIEXEC) + (geteuid() == 0 ? " --allow-run-as-root" : "") + " --oversubscribe -np " +
            std::to_string(opt.mpi_ranks) + " ";
   cmd += shell_quote(FACET_LMP_EXECUTABLE) + " -in in.test -log log.lammps -echo log";
-  if (opt.kokkos) cmd += " -k on t " + std::to_string(opt.threads) + " -sf kk";
+  // FACET_TEST_KOKKOS_ARGS replaces "t <threads>" after -k on: "g 1" runs the Kokkos styles on a GPU when
+  // LAMMPS was built with Kokkos for CUDA (which refuses to start without a GPU request).
+  // FACET_TEST_ALL_RUNS_KOKKOS=1 runs every input with -k on ... -sf kk, those written for pair_style facet too
+  // (scripts/build-cuda: the LAMMPS tests with facet/kk on a GPU).
+  const char* kokkos_args = std::getenv("FACET_TEST_KOKKOS_ARGS");
+  const char* all_kokkos = std::getenv("FACET_TEST_ALL_RUNS_KOKKOS");
+  if (opt.kokkos || (all_kokkos && std::string(all_kokkos) == "1"))
+    cmd += " -k on " + (kokkos_args && *kokkos_args ? std::string(kokkos_args) : "t " + std::to_string(opt.threads)) +
+           " -sf kk";
   cmd += " > screen.txt 2>&1";
 
   LammpsResult result;

@@ -290,6 +290,19 @@ TEST(PairFacet, BadInputGetsAClearError) {
     EXPECT_NE(run.exit_code, 0) << c.to;
     EXPECT_NE(run.screen.find(c.message), std::string::npos) << c.to << "\n" << run.screen;
   }
+  // Under the KOKKOS package the message says how to turn newton on (GPU runs default to newton off).
+  {
+    std::string input = input_script();
+    input.replace(input.find("units metal"), 11, "package kokkos newton off neigh full\nunits metal");
+    LammpsOptions kokkos;
+    kokkos.kokkos = true;
+    const auto run = run_lammps(input, kokkos, fx.files);
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_NE(run.screen.find("requires newton pair on: with the KOKKOS package on a GPU add '-pk kokkos newton on "
+                              "neigh half'"),
+              std::string::npos)
+        << run.screen;
+  }
   // Two atoms on top of each other: an error naming both, not NaN forces.
   {
     auto files = fx.files;
