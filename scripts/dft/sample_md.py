@@ -3,13 +3,14 @@ active learning). A model trained on the rest of the set can find minima that DF
 data is thin, e.g. short bonds in the liquid; relabelled by DFT, these snapshots teach it otherwise.
 
 Usage (through scripts/dft/sample-md, which sets up LAMMPS): sample_md.py POTENTIAL OUT.xyz
-    [--structure liquid|slab111|slab100|interstitial] [--temp 1800] [--atoms 16] [--runs 3] [--snapshots 5]
+    [--structure liquid|slab111|slab100|interstitial|vacancy] [--temp 1800] [--atoms 16] [--runs 3] [--snapshots 5]
     [--every 500] [--seed 1]
 
 Per run, the start: for `liquid`, n atoms placed at random (no pair closer than 2.1 Å) in a cubic cell at
 the liquid's experimental density; for `slab111` and `slab100` (--atoms is not used), the slabs of the data
 set's surface categories (16 atoms, 10 Å of vacuum; tasks.slab), for `interstitial` its <110> dumbbell cell
-(17 atoms; tasks.interstitial), rattled by 0.05 Å. Then facet NVT (LAMMPS,
+(17 atoms; tasks.interstitial), for `vacancy` the 16-atom cell of the vacancy category less one atom (15 atoms),
+rattled by 0.05 Å. Then facet NVT (LAMMPS,
 Nose-Hoover 0.1 ps, 1 fs steps) at --temp for 0.5 ps and --snapshots snapshots --every steps apart (a first
 trial model, 16 atoms at 1800 K: one run of two formed a bond of 1.81 Å after 1.5 ps that stayed, a minimum
 DFT does not have). Writes them as extended XYZ (no labels) with their provenance: the potential's file name
@@ -27,7 +28,7 @@ import numpy as np
 
 from ase import Atoms
 
-from tasks import interstitial, slab
+from tasks import diamond, interstitial, slab
 
 LIQUID_DENSITY = 0.0551  # atoms / Å^3, experiment at the melting point (data/si-pbe/reference/experiment.json)
 EQUILIBRATION_STEPS = 500
@@ -91,7 +92,13 @@ def start_structure(kind, n, rng):
         length = (n / LIQUID_DENSITY) ** (1 / 3)
         return np.diag([length] * 3), random_packing(n, length, rng)
     # a along x, b in the xy plane (the slabs' vacuum along z)
-    at = interstitial('dumbbell') if kind == 'interstitial' else slab(kind[len('slab'):])
+    if kind == 'interstitial':
+        at = interstitial('dumbbell')
+    elif kind == 'vacancy':  # every site of the perfect cell is alike: take out the first
+        at = diamond((2, 1, 1))
+        del at[0]
+    else:
+        at = slab(kind[len('slab'):])
     at.positions += rng.normal(0.0, 0.05, at.positions.shape)
     at.wrap()
     return at.cell.array.copy(), at.positions.copy()
@@ -113,7 +120,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('potential')
     ap.add_argument('out')
-    ap.add_argument('--structure', choices=('liquid', 'slab111', 'slab100', 'interstitial'), default='liquid')
+    ap.add_argument('--structure', default='liquid',
+                    choices=('liquid', 'slab111', 'slab100', 'interstitial', 'vacancy'))
     ap.add_argument('--temp', type=float, default=1800.0)
     ap.add_argument('--atoms', type=int, default=16)
     ap.add_argument('--runs', type=int, default=3)
