@@ -423,7 +423,9 @@ TEST(PairFacetMD, IsolatedAtom) {
       "create_atoms 1 single 5.0 5.0 5.0 units box\ncreate_atoms 1 single 6.4 6.3 6.35 units box\n"
       "create_atoms 1 single 3.7 3.6 6.4 units box\ncreate_atoms 1 single 3.6 6.4 3.65 units box\n"
       "create_atoms 1 single 6.35 3.6 3.7 units box\ncreate_atoms 1 single 20.0 20.0 20.0 units box\n" +
-      facet_style() + "compute pea all pe/atom\nvariable e6 equal c_pea[6]\nthermo_style custom step pe v_e6\nrun 0\n" +
+      // v_ea[6] rather than c_pea[6], which LAMMPS 29 Aug 2024 refuses ("Mismatched compute in variable formula")
+      facet_style() + "compute pea all pe/atom\nvariable ea atom c_pea\nvariable e6 equal v_ea[6]\n" +
+      "thermo_style custom step pe v_e6\nrun 0\n" +
       print("e_all", "pe") + print("e6", "v_e6") + print("f6", "abs(fx[6])+abs(fy[6])+abs(fz[6])") +
       print("f1", "abs(fx[1])+abs(fy[1])+abs(fz[1])") +
       "thermo_style custom step pe\ngroup lone id 6\ndelete_atoms group lone\nrun 0\n" + print("e_cluster", "pe") +
