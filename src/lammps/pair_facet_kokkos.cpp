@@ -1,10 +1,13 @@
 #include "pair_facet_kokkos.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 #include "atom_kokkos.h"
 #include "atom_masks.h"
 #include "comm.h"
+#include "domain.h"
 #include "error.h"
 #include "force.h"
 #include "kokkos.h"
@@ -89,6 +92,16 @@ void PairFacetKokkos<DeviceType>::init_style() {
   constexpr bool on_device = std::is_same<DeviceType, LMPDeviceType>::value;
   facet::lammps_compat::request_full_kokkos_neighbor_list(neighbor, this, instance_me, on_host, on_device);
   share_comm_sizes_with_hybrid();
+  // Measured on an H100 (docs/engine.md, "LAMMPS on a GPU"): on rattled triclinic cells facet/kk on the GPU gave
+  // energies and forces (up to 9 eV/Å apart) other than the host style's; the orthogonal cells tried agreed.
+  // Refused rather than giving wrong numbers; FACET_GPU_TRICLINIC=allow lets the GPU scripts study the defect.
+  using ExecutionSpace = typename DeviceType::execution_space;
+  constexpr bool on_gpu = !Kokkos::SpaceAccessibility<ExecutionSpace, Kokkos::HostSpace>::accessible;
+  const char* allow = std::getenv("FACET_GPU_TRICLINIC");
+  if (on_gpu && domain->triclinic && !(allow && std::strcmp(allow, "allow") == 0))
+    error->all(FLERR, "pair_style facet/kk on a GPU does not yet agree with the CPU for triclinic boxes "
+                      "(docs/engine.md, 'LAMMPS on a GPU'): run this box on the CPU (pair_style facet, or "
+                      "-k on t N -sf kk)");
 }
 
 template <class DeviceType>
@@ -133,7 +146,8 @@ void PairFacetKokkos<DeviceType>::compute(int eflag, int vflag) {
   auto* k_list = static_cast<NeighListKokkos<DeviceType>*>(list);
   auto ilist = k_list->d_ilist;
   Kokkos::parallel_for(
-      "facet::in_list", Kokkos::RangePolicy<DeviceType>(0, list->inum), KOKKOS_LAMBDA(int ii) { in_list(ilist(ii)) = 1; });
+      "facet::in_list", Kokkos::RangePolicy<DeviceType>(0, list->inum),
+      KOKKOS_LAMBDA(int ii) { in_list(ilist(ii)) = 1; });
   const KokkosNeighbors<DeviceType, Device> neighbors{in_list, k_list->d_neighbors, k_list->d_numneigh};
 
   typename Engine::Positions positions(x.data(), nall);
