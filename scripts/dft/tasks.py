@@ -231,6 +231,16 @@ def category_tasks():
     cats['sampled9slab100'] = [(f'sampled9slab100-{T}K-sipbe-v8-{k:04d}',
                                 dict(file=f'slab100-{T}K-sipbe-v8.xyz', index=k))
                                for k in range(6) for T in (1300, 1500)]
+    # Added 2026-11-27: a tenth round, sampled with Si-PBE v9 (stage 11 of train-si-pbe), where its test errors are
+    # largest: its dumbbell-interstitial MD at 1000 and 1400 K (--structure interstitial, --seed 127 and 131; v9 has
+    # 9.2 meV/atom on the test frame of sampled7inter) and its (111) slab MD at 800 and 1100 K (--structure slab111,
+    # --seed 137 and 139; 8.5 meV/atom and 221 meV/Å on the test frame of sampled4slab, v4's MD at those temperatures).
+    cats['sampled10inter'] = [(f'sampled10inter-{T}K-sipbe-v9-{k:04d}',
+                               dict(file=f'interstitial-{T}K-sipbe-v9.xyz', index=k))
+                              for k in range(6) for T in (1000, 1400)]
+    cats['sampled10slab'] = [(f'sampled10slab-111-{T}K-sipbe-v9-{k:04d}',
+                              dict(file=f'slab111-{T}K-sipbe-v9.xyz', index=k))
+                             for k in range(6) for T in (800, 1100)]
     return cats
 
 
