@@ -106,6 +106,13 @@ def slab(kind, a=A0_PBE):
 # ---- the task list ------------------------------------------------------------------------
 # Each category: list of (task_id, params); build(category, params, rng) makes the structure.
 
+def md_snapshots(task_id, file, temperatures, per_temperature=6):
+    """Tasks of an active-learning category: snapshot k of the sample-md file of each temperature (task_id and
+    file are format strings of T and k)."""
+    return [(task_id.format(T=T, k=k), dict(file=file.format(T=T), index=k))
+            for k in range(per_temperature) for T in temperatures]
+
+
 def category_tasks():
     cats = {}
     # Equilibrium first, then alternating large and small strains, so any prefix spans the range.
@@ -176,46 +183,36 @@ def category_tasks():
     # --seed 17 and --temp 2200 --seed 19), and its own MD of the (111) slab (--structure slab111 --temp 800
     # --seed 23 and --temp 1100 --seed 29): the hot (111) slabs had v4's largest test energy errors (9-20
     # meV/atom), and so far all slab frames came from Stillinger-Weber MD.
-    cats['sampled4'] = [(f'sampled4-liquid-{T}K-sipbe-v4-{k:04d}', dict(file=f'liquid-{T}K-sipbe-v4.xyz', index=k))
-                        for k in range(6) for T in (1400, 2200)]
-    cats['sampled4slab'] = [(f'sampled4slab-111-{T}K-sipbe-v4-{k:04d}',
-                             dict(file=f'slab111-{T}K-sipbe-v4.xyz', index=k))
-                            for k in range(6) for T in (800, 1100)]
+    cats['sampled4'] = md_snapshots('sampled4-liquid-{T}K-sipbe-v4-{k:04d}', 'liquid-{T}K-sipbe-v4.xyz', (1400, 2200))
+    cats['sampled4slab'] = md_snapshots('sampled4slab-111-{T}K-sipbe-v4-{k:04d}',
+                                        'slab111-{T}K-sipbe-v4.xyz', (800, 1100))
     # Added 2026-11-27: a fifth round, sampled with Si-PBE v5 (potentials/Si-PBE.facet of commit 56106b2), whose
     # largest test errors are still the hot (111) slabs: its liquid at 1600 and 2000 K (--seed 31 and 37) and its
     # (111) slab MD at 900 and 1200 K (--structure slab111, --seed 41 and 43), 2 runs x 3 snapshots each.
-    cats['sampled5'] = [(f'sampled5-liquid-{T}K-sipbe-v5-{k:04d}', dict(file=f'liquid-{T}K-sipbe-v5.xyz', index=k))
-                        for k in range(6) for T in (1600, 2000)]
-    cats['sampled5slab'] = [(f'sampled5slab-111-{T}K-sipbe-v5-{k:04d}',
-                             dict(file=f'slab111-{T}K-sipbe-v5.xyz', index=k))
-                            for k in range(6) for T in (900, 1200)]
+    cats['sampled5'] = md_snapshots('sampled5-liquid-{T}K-sipbe-v5-{k:04d}', 'liquid-{T}K-sipbe-v5.xyz', (1600, 2000))
+    cats['sampled5slab'] = md_snapshots('sampled5slab-111-{T}K-sipbe-v5-{k:04d}',
+                                        'slab111-{T}K-sipbe-v5.xyz', (900, 1200))
     # Added 2026-11-27: a sixth round, sampled with Si-PBE v6 (stage 7 of train-si-pbe), whose largest test errors
     # are the hot (111) slabs and the liquids: its liquid at 1800 and 2400 K (--seed 47 and 53) and its (111) slab
     # MD at 700 and 1000 K (--structure slab111, --seed 59 and 61), 2 runs x 3 snapshots each.
-    cats['sampled6'] = [(f'sampled6-liquid-{T}K-sipbe-v6-{k:04d}', dict(file=f'liquid-{T}K-sipbe-v6.xyz', index=k))
-                        for k in range(6) for T in (1800, 2400)]
-    cats['sampled6slab'] = [(f'sampled6slab-111-{T}K-sipbe-v6-{k:04d}',
-                             dict(file=f'slab111-{T}K-sipbe-v6.xyz', index=k))
-                            for k in range(6) for T in (700, 1000)]
+    cats['sampled6'] = md_snapshots('sampled6-liquid-{T}K-sipbe-v6-{k:04d}', 'liquid-{T}K-sipbe-v6.xyz', (1800, 2400))
+    cats['sampled6slab'] = md_snapshots('sampled6slab-111-{T}K-sipbe-v6-{k:04d}',
+                                        'slab111-{T}K-sipbe-v6.xyz', (700, 1000))
     # Added 2026-11-27: a seventh round, also sampled with v6, on structures no facet MD had visited: its MD of the
     # <110> dumbbell interstitial at 900 and 1200 K (--structure interstitial, --seed 67 and 71; v6's interstitial
     # test frame has 193 meV/Å) and of the (100) slab at 800 and 1100 K (--structure slab100, --seed 73 and 79;
     # v6 buckles the (100) dimers 0.47 Å where DFT has 0.79).
-    cats['sampled7inter'] = [(f'sampled7inter-{T}K-sipbe-v6-{k:04d}',
-                              dict(file=f'interstitial-{T}K-sipbe-v6.xyz', index=k))
-                             for k in range(6) for T in (900, 1200)]
-    cats['sampled7slab100'] = [(f'sampled7slab100-{T}K-sipbe-v6-{k:04d}',
-                                dict(file=f'slab100-{T}K-sipbe-v6.xyz', index=k))
-                               for k in range(6) for T in (800, 1100)]
+    cats['sampled7inter'] = md_snapshots('sampled7inter-{T}K-sipbe-v6-{k:04d}',
+                                         'interstitial-{T}K-sipbe-v6.xyz', (900, 1200))
+    cats['sampled7slab100'] = md_snapshots('sampled7slab100-{T}K-sipbe-v6-{k:04d}',
+                                           'slab100-{T}K-sipbe-v6.xyz', (800, 1100))
     # Added 2026-11-27: an eighth round, sampled with Si-PBE v7 (stage 9 of train-si-pbe), whose largest property
     # miss is the vacancy (+16 %) and largest test errors the hot (111) slabs: its MD of the 15-atom vacancy cell at
     # 900 and 1200 K (--structure vacancy, --seed 83 and 89) and of the (111) slab at 1300 and 1500 K (--structure
     # slab111, --seed 97 and 101), hotter than any slab MD before.
-    cats['sampled8vac'] = [(f'sampled8vac-{T}K-sipbe-v7-{k:04d}', dict(file=f'vacancy-{T}K-sipbe-v7.xyz', index=k))
-                           for k in range(6) for T in (900, 1200)]
-    cats['sampled8slab'] = [(f'sampled8slab-111-{T}K-sipbe-v7-{k:04d}',
-                             dict(file=f'slab111-{T}K-sipbe-v7.xyz', index=k))
-                            for k in range(6) for T in (1300, 1500)]
+    cats['sampled8vac'] = md_snapshots('sampled8vac-{T}K-sipbe-v7-{k:04d}', 'vacancy-{T}K-sipbe-v7.xyz', (900, 1200))
+    cats['sampled8slab'] = md_snapshots('sampled8slab-111-{T}K-sipbe-v7-{k:04d}',
+                                        'slab111-{T}K-sipbe-v7.xyz', (1300, 1500))
     # Added 2026-11-27: a ninth round. The hot (111) slabs of Stillinger-Weber MD (surface111md2, `surface`) are
     # still the largest test energy errors (15 and 8 meV/atom with stage 10 of train-si-pbe), while the slabs of
     # facet's own MD are at 3-7: SW rebuilds the outer layers into structures facet MD does not visit. The same
@@ -226,21 +223,17 @@ def category_tasks():
     # and 107; the 1800 K liquid test frames of sampled2 and sampled3 are still at 10 meV/atom) and its MD of the (100)
     # slab at 1300 and 1500 K (--structure slab100, --seed 109 and 113; v8 has 8.0 meV/atom and 196 meV/Å on the
     # (100) slab MD test frame of sampled7slab100, at 800-1100 K).
-    cats['sampled9'] = [(f'sampled9-liquid-{T}K-sipbe-v8-{k:04d}', dict(file=f'liquid-{T}K-sipbe-v8.xyz', index=k))
-                        for k in range(6) for T in (1700, 1900)]
-    cats['sampled9slab100'] = [(f'sampled9slab100-{T}K-sipbe-v8-{k:04d}',
-                                dict(file=f'slab100-{T}K-sipbe-v8.xyz', index=k))
-                               for k in range(6) for T in (1300, 1500)]
+    cats['sampled9'] = md_snapshots('sampled9-liquid-{T}K-sipbe-v8-{k:04d}', 'liquid-{T}K-sipbe-v8.xyz', (1700, 1900))
+    cats['sampled9slab100'] = md_snapshots('sampled9slab100-{T}K-sipbe-v8-{k:04d}',
+                                           'slab100-{T}K-sipbe-v8.xyz', (1300, 1500))
     # Added 2026-11-27: a tenth round, sampled with Si-PBE v9 (stage 11 of train-si-pbe), where its test errors are
     # largest: its dumbbell-interstitial MD at 1000 and 1400 K (--structure interstitial, --seed 127 and 131; v9 has
     # 9.2 meV/atom on the test frame of sampled7inter) and its (111) slab MD at 800 and 1100 K (--structure slab111,
     # --seed 137 and 139; 8.5 meV/atom and 221 meV/Å on the test frame of sampled4slab, v4's MD at those temperatures).
-    cats['sampled10inter'] = [(f'sampled10inter-{T}K-sipbe-v9-{k:04d}',
-                               dict(file=f'interstitial-{T}K-sipbe-v9.xyz', index=k))
-                              for k in range(6) for T in (1000, 1400)]
-    cats['sampled10slab'] = [(f'sampled10slab-111-{T}K-sipbe-v9-{k:04d}',
-                              dict(file=f'slab111-{T}K-sipbe-v9.xyz', index=k))
-                             for k in range(6) for T in (800, 1100)]
+    cats['sampled10inter'] = md_snapshots('sampled10inter-{T}K-sipbe-v9-{k:04d}',
+                                          'interstitial-{T}K-sipbe-v9.xyz', (1000, 1400))
+    cats['sampled10slab'] = md_snapshots('sampled10slab-111-{T}K-sipbe-v9-{k:04d}',
+                                         'slab111-{T}K-sipbe-v9.xyz', (800, 1100))
     return cats
 
 
