@@ -254,8 +254,17 @@ std::vector<Flag> train_flags(TrainOptions& o, bool& help) {
   add("--resume", "", "continue from the checkpoint in --checkpoint DIR", [&](const std::string&) { o.resume = true; });
   add("--init", "FILE",
       "start from the weights of this potential, with its hyperparameters, elements and normalisation (the "
-      "model flags are not used), and a fresh optimiser",
+      "model flags are not used; see --grow), and a fresh optimiser",
       [&](const std::string& v) { o.init = v; });
+  add("--grow", "KEY=N", "with --init: enlarge its model to l_max=N or layers=N (repeatable), computing the same "
+      "function at first: the new weights that write into the features start at zero",
+      [&](const std::string& v) {
+        const auto eq = v.find('=');
+        const std::string key = v.substr(0, eq);
+        require(eq != std::string::npos && (key == "l_max" || key == "layers"), "--grow", v,
+                "must be l_max=N or layers=N");
+        (key == "l_max" ? o.grow_l_max : o.grow_layers) = int_at_least("--grow " + key, v.substr(eq + 1), 1);
+      });
   add("--help", "", "print this and exit", [&](const std::string&) { help = true; });
   return f;
 }
@@ -280,6 +289,7 @@ TrainOptions parse_train_args(const std::vector<std::string>& args) {
   if (help) return o;
   if (o.train_files.empty()) throw UsageError("--train: no training file given");
   if (o.resume && o.checkpoint.empty()) throw UsageError("--resume: needs --checkpoint DIR");
+  if ((o.grow_l_max || o.grow_layers) && o.init.empty()) throw UsageError("--grow: needs --init FILE");
   if (o.weights.energy + o.weights.forces + o.weights.stress <= 0)
     throw UsageError("--energy-weight, --forces-weight, --stress-weight: at least one must be positive");
   ModelHyperparameters check = o.hyper;  // the checks that involve several flags (e.g. the grid against l_max)

@@ -1,5 +1,6 @@
 #include "torch/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -314,6 +315,46 @@ Potential FacetModelImpl::to_potential(const std::vector<std::pair<std::string, 
     pot.arrays[name] = std::move(a);
   }
   return pot;
+}
+
+Potential grow_potential(const Potential& from, int l_max, int layers, uint64_t seed) {
+  const ModelHyperparameters& old = from.hyper;
+  if (l_max < old.l_max || layers < old.layers)
+    throw PotentialError("grow: l_max " + std::to_string(l_max) + ", layers " + std::to_string(layers) +
+                         " is smaller than the potential's (" + std::to_string(old.l_max) + ", " +
+                         std::to_string(old.layers) + ")");
+  if (l_max > old.l_max && old.tensor_product != TensorProduct::gaunt)
+    throw PotentialError("grow: l_max can grow only with tensor_product gaunt (with cg the radial functions are "
+                         "per coupling path, and the paths change with l_max)");
+  ModelHyperparameters hp = old;
+  hp.l_max = l_max;
+  hp.layers = layers;
+  Potential grown = FacetModelImpl(hp, seed).to_potential();  // random weights of the new shape
+  grown.meta = from.meta;
+  for (auto& [name, target] : grown.arrays) {
+    const std::string kind = name.substr(name.find('.') + 1);
+    const bool writes_features = kind == "mid" || kind == "msg" || kind == "out";
+    const auto it = from.arrays.find(name);
+    if (it == from.arrays.end()) {  // a new layer: the identity while msg and out are zero (not mid, or the
+      if (kind == "msg" || kind == "out")  // grid MLP's output and the gradient of out would vanish too)
+        std::fill(target.values.begin(), target.values.end(), 0.0);
+      continue;
+    }
+    const Array& source = it->second;
+    if (source.shape == target.shape) {
+      target.values = source.values;
+      continue;
+    }
+    // A per-degree array [l_max + 1, ...] of a kept layer: the old degrees copied, the new ones zero where they
+    // would reach the features (mid feeds the grid MLP, msg and out the next features), random in `up`, whose
+    // input (the new degrees of the features) is zero at first.
+    if (source.shape.size() != target.shape.size() || source.shape[0] > target.shape[0] ||
+        !std::equal(source.shape.begin() + 1, source.shape.end(), target.shape.begin() + 1))
+      throw PotentialError("grow: array '" + name + "' does not grow by degrees");
+    std::copy(source.values.begin(), source.values.end(), target.values.begin());
+    if (writes_features) std::fill(target.values.begin() + source.size(), target.values.end(), 0.0);
+  }
+  return grown;
 }
 
 }  // namespace facet

@@ -75,6 +75,12 @@ class FacetModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(FacetModel);
 
+// `from` enlarged to l_max node degrees and `layers` layers (each at least the file's; l_max only with the gaunt
+// coupling, whose radial functions do not depend on l_max), computing the same function: the weights that write
+// the new degrees or layers into the features (mid, msg and out) start at zero, the others at random (seeded),
+// so that training can use them at once. The normalisation is kept.
+Potential grow_potential(const Potential& from, int l_max, int layers, uint64_t seed);
+
 // Real spherical harmonics of unit vectors u [E, 3] -> [E, (lmax+1)^2], docs/conventions.md; differentiable.
 torch::Tensor spherical_harmonics(int lmax, const torch::Tensor& u);
 // Uniform cubic B-spline basis on [0, r_cut]: r [E] -> [E, n_basis]; differentiable in r.

@@ -677,6 +677,14 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
     init = read_potential(o.init);
     if (!o.elements.empty() && o.elements != init->hyper.elements)
       throw UsageError("--elements: differs from the elements of --init " + o.init);
+    if (o.grow_l_max || o.grow_layers) {
+      const int l_max = o.grow_l_max.value_or(init->hyper.l_max), layers = o.grow_layers.value_or(init->hyper.layers);
+      try {
+        init = grow_potential(*init, l_max, layers, o.seed);
+      } catch (const PotentialError& e) {
+        throw UsageError("--grow: " + o.init + ": " + e.what());
+      }
+    }
   }
 
   // Elements: every atom of every set must have one.
@@ -706,7 +714,11 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
     norm.avg_num_neighbors = hp.avg_num_neighbors;
     norm.energy_scale = hp.energy_scale;
     norm.atomic_energies = hp.atomic_energies;
-    norm.notes.push_back("initialised from " + o.init + " (its weights, hyperparameters and normalisation)");
+    norm.notes.push_back("initialised from " + o.init + " (its weights, hyperparameters and normalisation)" +
+                         (o.grow_l_max || o.grow_layers
+                              ? "; grown to l_max " + std::to_string(hp.l_max) + ", " + std::to_string(hp.layers) +
+                                    " layers, the new weights that write into the features zero"
+                              : ""));
     model = FacetModel(*init);
   } else {
     norm = normalization_from_data(training, hp, o.energy_scale);

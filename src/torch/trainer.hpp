@@ -106,6 +106,8 @@ struct TrainOptions {
   int threads = 1;  // 1: the same bits on every machine (docs/trainer.md, "Determinism")
   std::string output = "potential.facet", log, plots, checkpoint;  // log, plots: defaults derived from output
   std::string init;  // --init FILE: start from this potential's weights, hyperparameters and normalisation
+  // --grow l_max=N / layers=N: enlarge the --init model so that it computes the same function (grow_potential)
+  std::optional<int> grow_l_max, grow_layers;
   bool repulsion_given = false;  // --repulsion: applies to an --init model too (the term has no weights)
   EnergyScaleRule energy_scale = EnergyScaleRule::rms_force;  // --energy-scale (not used with --init)
   bool resume = false, make_plots = true;

@@ -537,6 +537,70 @@ TEST(Trainer, InitStartsFromTheWeightsOfAPotential) {
   EXPECT_NE(error_of([&] { train(i, quiet); }).find("--elements"), std::string::npos);
 }
 
+TEST(Trainer, GrowKeepsTheFunctionAndTrainsTheNewWeights) {
+  const fs::path dir = fresh_dir("grow");
+  TrainOptions o = tiny_options(dir, data_set(10, 61));
+  write_frames(dir / "valid.xyz", data_set(5, 62));
+  o.valid_file = (dir / "valid.xyz").string();
+  o.output = (dir / "small.facet").string();
+  std::ostringstream quiet;
+  train(o, quiet);
+  const Potential small = read_potential(o.output);
+  const int L = small.hyper.l_max, T = small.hyper.layers;
+
+  // One more degree and one more layer: the same energies and forces, to round-off (the new terms are exact
+  // zeros, but the grid projections of the larger degree set sum in another order).
+  const Potential big = grow_potential(small, L + 1, T + 1, 3);
+  EXPECT_EQ(big.hyper.l_max, L + 1);
+  EXPECT_EQ(big.hyper.layers, T + 1);
+  const auto valid = read_extxyz(o.valid_file);
+  const auto before = predict(small, valid), after = predict(big, valid);
+  for (size_t k = 0; k < before.size(); ++k) {
+    EXPECT_NEAR(*after[k].energy, *before[k].energy, 1e-10 * std::abs(*before[k].energy)) << "frame " << k;
+    for (size_t j = 0; j < before[k].forces.size(); ++j)
+      for (int c = 0; c < 3; ++c) EXPECT_NEAR(after[k].forces[j][c], before[k].forces[j][c], 1e-10);
+  }
+
+  // Trained through --init / --grow, the weights that started at zero learn: the new layer's msg and out, and the
+  // kept layer's out for the new degree (the grid MLP's output has every degree; it reaches the energy through the
+  // new layer's up). Layer 0 has no message of the new degree (scalar features times l <= l_edge = L harmonics),
+  // so its mid and msg there get no gradient, as in a model made that size.
+  TrainOptions g = o;
+  g.init = o.output;
+  g.grow_l_max = L + 1, g.grow_layers = T + 1;
+  g.epochs = 1;
+  g.output = (dir / "big.facet").string();
+  std::ostringstream log;
+  train(g, log);
+  EXPECT_NE(log.str().find("grown to l_max " + std::to_string(L + 1)), std::string::npos) << log.str();
+  const Potential trained = read_potential(g.output);
+  EXPECT_EQ(trained.hyper.l_max, L + 1);
+  auto max_abs = [&](const std::string& name, int64_t from_degree) {
+    const Array& a = trained.array(name);
+    const int64_t block = a.size() / a.shape[0];
+    double m = 0;
+    for (int64_t k = from_degree * block; k < a.size(); ++k) m = std::max(m, std::abs(a.values[k]));
+    return m;
+  };
+  const std::string kept = "layer" + std::to_string(T - 1) + ".", added = "layer" + std::to_string(T) + ".";
+  EXPECT_GT(max_abs(added + "msg", 0), 1e-6);
+  EXPECT_GT(max_abs(added + "out", 0), 1e-6);
+  EXPECT_GT(max_abs(kept + "out", L + 1), 1e-6);
+
+  // What cannot grow is refused with the flag's name.
+  EXPECT_NE(error_of([&] { grow_potential(small, L - 1, T, 3); }).find("smaller"), std::string::npos);
+  Potential cg = small;
+  cg.hyper.tensor_product = TensorProduct::cg;
+  EXPECT_NE(error_of([&] { grow_potential(cg, L + 1, T, 3); }).find("gaunt"), std::string::npos);
+  g.grow_l_max = L - 1;
+  EXPECT_NE(error_of([&] { train(g, quiet); }).find("--grow: " + o.output), std::string::npos);
+  EXPECT_NE(error_of([&] { parse_train_args({"--train", "x.xyz", "--grow", "layers=3"}); }).find("needs --init"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { parse_train_args({"--train", "x.xyz", "--init", "a.facet", "--grow", "width=3"}); })
+                .find("l_max=N or layers=N"),
+            std::string::npos);
+}
+
 TEST(Trainer, MetricsEqualFacetEvalOnTheWrittenPotential) {
   const fs::path dir = fresh_dir("eval");
   TrainOptions o = tiny_options(dir, data_set(8, 31));
