@@ -226,6 +226,11 @@ std::vector<Flag> train_flags(TrainOptions& o, bool& help) {
         require(o.ema_decay >= 0 && o.ema_decay < 1, "--ema-decay", v, "must lie in [0, 1)");
       });
   integer_flag("--patience", o.patience, 1, "early stopping: epochs without improvement");
+  add("--radial-smoothness", "W", "add W x the mean squared second difference of the radial spline coefficients to "
+      "the training loss (curvature penalty; 0 = off) (" + fmt(d.radial_smoothness) + ")", [&](const std::string& v) {
+        o.radial_smoothness = real("--radial-smoothness", v);
+        require(o.radial_smoothness >= 0, "--radial-smoothness", v, "must be >= 0");
+      });
   add("--clip-grad", "X", "clip the gradient norm to X; 0 = off (" + fmt(d.clip_grad) + ")", [&](const std::string& v) {
     o.clip_grad = real("--clip-grad", v);
     require(o.clip_grad >= 0, "--clip-grad", v, "must be >= 0");

@@ -216,6 +216,18 @@ std::vector<Structure> read_frames(const std::string& path, const ExtxyzKeys& ke
   return frames;
 }
 
+// radial_curvature of trainer.hpp, differentiable in the weights.
+torch::Tensor radial_curvature_of(const FacetModel& model) {
+  std::vector<torch::Tensor> terms;
+  for (const auto& [name, theta] : model->arrays())
+    if (name.size() > 7 && name.compare(name.size() - 7, 7, ".radial") == 0) {  // [radial functions, K, C]
+      const int64_t K = theta.size(1);
+      terms.push_back((theta.narrow(1, 2, K - 2) - 2 * theta.narrow(1, 1, K - 2) + theta.narrow(1, 0, K - 2))
+                          .pow(2).flatten());
+    }
+  return torch::cat(terms).mean();
+}
+
 // The loss weights as the checkpoint fingerprint records them (the config_type factors only when given, so that
 // checkpoints written before they existed still resume).
 std::string loss_weights_text(const LossWeights& w) {
@@ -242,6 +254,7 @@ std::vector<std::pair<std::string, std::string>> fingerprint(const TrainOptions&
   // Only when changed from the default, so that checkpoints written before the flag existed still resume.
   if (o.restart_factor != TrainOptions{}.restart_factor) items.emplace_back("--restart-factor", fmt(o.restart_factor));
   if (o.valid_weights) items.emplace_back("--valid-weights", loss_weights_text(*o.valid_weights));
+  if (o.radial_smoothness > 0) items.emplace_back("--radial-smoothness", fmt(o.radial_smoothness));
   return items;
 }
 
@@ -435,6 +448,11 @@ std::string config_type_table(const std::vector<std::pair<std::string, Metrics>>
             cell(m.energy_rmse, m.energy_labels) + cell(m.forces_rmse, m.force_components) +
             cell(m.stress_rmse, m.stress_labels) + "\n";
   return text;
+}
+
+double radial_curvature(const Potential& potential) {
+  torch::NoGradGuard no_grad;
+  return radial_curvature_of(FacetModel(potential)).item<double>();
 }
 
 double training_loss(const Potential& potential, const std::vector<Structure>& frames, const LossWeights& w) {
@@ -777,6 +795,7 @@ TrainResult train(const TrainOptions& o, std::ostream& out) {
       const TrainBatch b = make_train_batch(chunk, hp, o.weights.config_type);
       opt.zero_grad();
       auto loss = batch_loss(model, b, o.weights);
+      if (o.radial_smoothness > 0) loss = loss + o.radial_smoothness * radial_curvature_of(model);
       const double l = loss.item<double>();
       if (!std::isfinite(l)) {
         if (o.restart_factor == 0 || !std::isfinite(st.best_loss))

@@ -98,6 +98,8 @@ struct TrainOptions {
   // drives the learning-rate schedule, early stopping and the divergence check (default: those of `weights`)
   std::optional<LossWeights> valid_weights;
   double lr = 5e-3, lr_factor = 0.5, min_lr = 1e-5, ema_decay = 0.99, clip_grad = 0.0;
+  // --radial-smoothness: weight of the curvature penalty on the radial spline coefficients (radial_curvature)
+  double radial_smoothness = 0.0;
   // An epoch whose validation loss exceeds restart_factor x the best so far (or whose training loss is not finite)
   // has diverged: training goes on from the best weights with a fresh optimiser at lr x lr_factor. 0 = off.
   double restart_factor = 10.0;
@@ -129,6 +131,11 @@ struct TrainResult {
   int best_epoch = 0;
   std::vector<Structure> valid_frames;  // the validation set in evaluation order
 };
+
+// The mean squared second difference of the radial spline coefficients theta_{b-1} - 2 theta_b + theta_{b+1} over
+// every layer, radial function and channel: on uniform knots h^2 times the second derivative of the spline, the
+// curvature penalty of spline potentials (UF3), which --radial-smoothness W adds to the training loss times W.
+double radial_curvature(const Potential& potential);
 
 // Trains, writes the potential (and log, plots, checkpoints); progress goes to `out`.
 TrainResult train(const TrainOptions& options, std::ostream& out);

@@ -601,6 +601,33 @@ TEST(Trainer, GrowKeepsTheFunctionAndTrainsTheNewWeights) {
             std::string::npos);
 }
 
+TEST(Trainer, RadialSmoothnessLowersTheCurvatureOfTheRadialFunctions) {
+  const fs::path dir = fresh_dir("smooth");
+  TrainOptions o = tiny_options(dir, data_set(10, 71));
+  o.epochs = 30, o.lr = 5e-2;  // Adam moves each coefficient by ~lr per step: enough steps to smooth O(1) wiggles
+  std::ostringstream quiet;
+  const TrainResult plain = train(o, quiet);
+  // By hand on one array: theta_b = b^2 has second differences 2 everywhere.
+  Potential p = plain.potential;
+  for (auto& [name, a] : p.arrays)
+    if (name.find(".radial") != std::string::npos)
+      for (int64_t k = 0; k < a.size(); ++k) {
+        const int64_t b = (k / a.shape[2]) % a.shape[1];
+        a.values[k] = double(b * b);
+      }
+  EXPECT_NEAR(radial_curvature(p), 4.0, 1e-12);
+
+  o.radial_smoothness = 100;
+  o.output = (dir / "smooth.facet").string();
+  const TrainResult smooth = train(o, quiet);
+  // The same seed and data: the penalty alone makes the splines several times smoother.
+  EXPECT_LT(radial_curvature(smooth.potential), 0.5 * radial_curvature(plain.potential))
+      << radial_curvature(smooth.potential) << " vs " << radial_curvature(plain.potential);
+  EXPECT_NE(error_of([&] { parse_train_args({"--train", "x.xyz", "--radial-smoothness", "-1"}); })
+                .find("--radial-smoothness"),
+            std::string::npos);
+}
+
 TEST(Trainer, MetricsEqualFacetEvalOnTheWrittenPotential) {
   const fs::path dir = fresh_dir("eval");
   TrainOptions o = tiny_options(dir, data_set(8, 31));
