@@ -234,6 +234,17 @@ def category_tasks():
                                           'interstitial-{T}K-sipbe-v9.xyz', (1000, 1400))
     cats['sampled10slab'] = md_snapshots('sampled10slab-111-{T}K-sipbe-v9-{k:04d}',
                                          'slab111-{T}K-sipbe-v9.xyz', (800, 1100))
+    # Added 2026-11-27: an eleventh round, sampled with Si-PBE v10 (stage 12 of train-si-pbe), where its test errors
+    # are largest: its interstitial MD at 800 and 1200 K (--structure interstitial, --seed 149 and 151; v10 has 16.1
+    # and 11.0 meV/atom on the test frames of sampled10inter and sampled7inter, 9.2 on the training frames of the
+    # first), its (100) slab MD at 1000 and 1200 K (--structure slab100, --seed 157 and 163; 9.7 meV/atom on the
+    # test frame of sampled7slab100) and its liquid at 1800 and 2100 K (--seed 167 and 173; 9.0 on sampled2's).
+    cats['sampled11inter'] = md_snapshots('sampled11inter-{T}K-sipbe-v10-{k:04d}',
+                                          'interstitial-{T}K-sipbe-v10.xyz', (800, 1200))
+    cats['sampled11slab100'] = md_snapshots('sampled11slab100-{T}K-sipbe-v10-{k:04d}',
+                                            'slab100-{T}K-sipbe-v10.xyz', (1000, 1200))
+    cats['sampled11'] = md_snapshots('sampled11-liquid-{T}K-sipbe-v10-{k:04d}', 'liquid-{T}K-sipbe-v10.xyz',
+                                     (1800, 2100))
     return cats
 
 
