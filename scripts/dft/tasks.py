@@ -245,6 +245,25 @@ def category_tasks():
                                             'slab100-{T}K-sipbe-v10.xyz', (1000, 1200))
     cats['sampled11'] = md_snapshots('sampled11-liquid-{T}K-sipbe-v10-{k:04d}', 'liquid-{T}K-sipbe-v10.xyz',
                                      (1800, 2100))
+    # Added 2026-11-27: a twelfth round, sampled with Si-PBE v11 (stage 13 of train-si-pbe), where its test energy
+    # errors are largest: its interstitial MD at 1000 and 1200 K (--structure interstitial, --seed 179 and 181; v11
+    # has 15.0 and 13.0 meV/atom on the test frames of sampled10inter and sampled7inter), its (100) slab MD at 900 and
+    # 1100 K (--structure slab100, --seed 191 and 193; 10.6 on sampled7slab100's) and its vacancy MD at 1000 and
+    # 1300 K (--structure vacancy, --seed 197 and 199; 10.4 on sampled8vac's).
+    cats['sampled12inter'] = md_snapshots('sampled12inter-{T}K-sipbe-v11-{k:04d}',
+                                          'interstitial-{T}K-sipbe-v11.xyz', (1000, 1200))
+    cats['sampled12slab100'] = md_snapshots('sampled12slab100-{T}K-sipbe-v11-{k:04d}',
+                                            'slab100-{T}K-sipbe-v11.xyz', (900, 1100))
+    cats['sampled12vac'] = md_snapshots('sampled12vac-{T}K-sipbe-v11-{k:04d}', 'vacancy-{T}K-sipbe-v11.xyz',
+                                        (1000, 1300))
+    # Added 2026-11-27: a thirteenth round, sampled with Si-PBE v11 as well (one release with the twelfth): its liquid
+    # at 1800 and 2000 K (--seed 211 and 223; v11 has 10.2 meV/atom and 169 meV/Å on the 1800 K test frame of
+    # sampled2) and its (111) slab MD at 1000 and 1200 K (--structure slab111, --seed 227 and 229; 9.2 meV/atom on the
+    # test frame of sampled10slab, 219 meV/Å on sampled4slab's).
+    cats['sampled13'] = md_snapshots('sampled13-liquid-{T}K-sipbe-v11-{k:04d}', 'liquid-{T}K-sipbe-v11.xyz',
+                                     (1800, 2000))
+    cats['sampled13slab'] = md_snapshots('sampled13slab-111-{T}K-sipbe-v11-{k:04d}', 'slab111-{T}K-sipbe-v11.xyz',
+                                         (1000, 1200))
     return cats
 
 
