@@ -264,6 +264,17 @@ def category_tasks():
                                      (1800, 2000))
     cats['sampled13slab'] = md_snapshots('sampled13slab-111-{T}K-sipbe-v11-{k:04d}', 'slab111-{T}K-sipbe-v11.xyz',
                                          (1000, 1200))
+    # Added 2026-11-27: a fourteenth round, sampled with Si-PBE v12 (stage 14 of train-si-pbe), where its test energy
+    # errors are largest: its interstitial MD at 900 and 1100 K (--structure interstitial, --seed 233 and 239; v12 has
+    # 16.6 and 11.3 meV/atom on the test frames of sampled10inter and sampled7inter), its (100) slab MD at 1000 and
+    # 1300 K (--structure slab100, --seed 241 and 251; 13.9 on sampled7slab100's) and its vacancy MD at 1100 and
+    # 1400 K (--structure vacancy, --seed 257 and 263; 11.9 on sampled12vac's).
+    cats['sampled14inter'] = md_snapshots('sampled14inter-{T}K-sipbe-v12-{k:04d}',
+                                          'interstitial-{T}K-sipbe-v12.xyz', (900, 1100))
+    cats['sampled14slab100'] = md_snapshots('sampled14slab100-{T}K-sipbe-v12-{k:04d}',
+                                            'slab100-{T}K-sipbe-v12.xyz', (1000, 1300))
+    cats['sampled14vac'] = md_snapshots('sampled14vac-{T}K-sipbe-v12-{k:04d}', 'vacancy-{T}K-sipbe-v12.xyz',
+                                        (1100, 1400))
     return cats
 
 
