@@ -275,6 +275,24 @@ def category_tasks():
                                             'slab100-{T}K-sipbe-v12.xyz', (1000, 1300))
     cats['sampled14vac'] = md_snapshots('sampled14vac-{T}K-sipbe-v12-{k:04d}', 'vacancy-{T}K-sipbe-v12.xyz',
                                         (1100, 1400))
+    # Added 2026-11-27: a fifteenth round, sampled with Si-PBE v12 as well: its liquid at 1900 and 2200 K (--seed 269
+    # and 271; v12 has 10.4 and 7.8 meV/atom on the test frames of sampled2 and sampled13) and its (111) slab MD at
+    # 1100 and 1300 K (--structure slab111, --seed 277 and 281; 12.5 on sampled13slab's, 10.0 on surface111md2's).
+    cats['sampled15'] = md_snapshots('sampled15-liquid-{T}K-sipbe-v12-{k:04d}', 'liquid-{T}K-sipbe-v12.xyz',
+                                     (1900, 2200))
+    cats['sampled15slab'] = md_snapshots('sampled15slab-111-{T}K-sipbe-v12-{k:04d}', 'slab111-{T}K-sipbe-v12.xyz',
+                                         (1100, 1300))
+    # Added 2026-11-27: a sixteenth round, sampled with Si-PBE v13 (stage 15 of train-si-pbe), where its test energy
+    # errors are largest: its interstitial MD at 1000 and 1200 K (--structure interstitial, --seed 283 and 293; v13
+    # has 14.4 and 11.5 meV/atom on the test frames of sampled10inter and sampled7inter), its (100) slab MD at 900 and
+    # 1200 K (--structure slab100, --seed 307 and 311; 14.1 on sampled7slab100's) and its vacancy MD at 1000 and
+    # 1300 K (--structure vacancy, --seed 313 and 317; 9.6 on sampled12vac's).
+    cats['sampled16inter'] = md_snapshots('sampled16inter-{T}K-sipbe-v13-{k:04d}',
+                                          'interstitial-{T}K-sipbe-v13.xyz', (1000, 1200))
+    cats['sampled16slab100'] = md_snapshots('sampled16slab100-{T}K-sipbe-v13-{k:04d}',
+                                            'slab100-{T}K-sipbe-v13.xyz', (900, 1200))
+    cats['sampled16vac'] = md_snapshots('sampled16vac-{T}K-sipbe-v13-{k:04d}', 'vacancy-{T}K-sipbe-v13.xyz',
+                                        (1000, 1300))
     return cats
 
 
