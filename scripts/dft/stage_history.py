@@ -1,9 +1,10 @@
 """Test-set errors of every stage of train-si-pbe: a picture of what each round of data bought.
 
-Each stage's potential (build/si-pbe-train/stageN.facet; the last stage's is potentials/Si-PBE.facet) is evaluated
-with facet-eval on two test sets: the one of its own time (the frames of the releases it was trained on, test-rK.xyz)
-and today's full test set (test.xyz). The first shows the numbers each version was reported with, the second compares
-all versions on the same frames. Writes OUT/history.dat, history.gp and history.png (gnuplot).
+Each stage's potential (build/si-pbe-train/stageN.facet, or the commit that shipped it; the last stage's is
+potentials/Si-PBE.facet) is evaluated with facet-eval on two test sets: the one of its own time (the frames of the
+releases it was trained on, test-rK.xyz) and today's full test set (test.xyz). The first shows the numbers each
+version was reported with, the second compares all versions on the same frames. Writes OUT/history.dat, history.gp
+and history.png (gnuplot).
 """
 import argparse
 import os
@@ -24,19 +25,35 @@ def rmse(evaluator, potential, frames):
     return float(energy.group(1)), float(forces.group(1)), int(energy.group(2))
 
 
+# The commit that shipped each stage's potential as potentials/Si-PBE.facet (stage 8 was never shipped, stage 1 is
+# the first half of the first version): a stage whose WORK/stageN.facet is missing (a fresh checkout) is read from
+# there. Add each newly shipped stage here.
+SHIPPED_AT = {2: '4c7d173', 3: '9a7d4be', 4: '1c1300a', 5: '44ac484', 6: '56106b2', 7: 'd5e9968', 9: 'e3f89ac',
+              10: '916a241', 11: '837ee51', 12: '16d9360', 13: '042810c', 14: '978d186', 15: '48986b3', 16: '7525b9c'}
+
+
 def stage_potentials(work, shipped):
-    """[(n, path)] for the finished stages in order: WORK/stageN.facet, or the shipped file for the last stage."""
-    found, n = [], 1
-    while os.path.exists(os.path.join(work, f'stage{n}.done')):
+    """[(n, path)] for the stages in order: WORK/stageN.facet if that stage ran here, else its potential from the
+    commit that shipped it (SHIPPED_AT); the last stage is the shipped file unless it ran here."""
+    done = [n for n in range(1, 100) if os.path.exists(os.path.join(work, f'stage{n}.done'))]
+    last = max(done + [max(SHIPPED_AT) + 1])
+    found = []
+    for n in range(1, last + 1):
         path = os.path.join(work, f'stage{n}.facet')
-        found.append((n, path if os.path.exists(path) else None))
-        n += 1
-    if found and found[-1][1] is None:
-        found[-1] = (found[-1][0], shipped)
-    for n, path in found:
-        if path is None:  # e.g. stage 1 when stage 2 was placed from a commit instead of run (potentials/README.md)
-            print(f'stage {n:2d}: no {work}/stage{n}.facet, left out')
-    return [(n, path) for n, path in found if path]
+        if os.path.exists(path):
+            found.append((n, path))
+        elif n == last:
+            found.append((n, shipped))
+        elif n in SHIPPED_AT:
+            path = os.path.join(work, 'history', f'stage{n}.facet')
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, 'wb') as f:
+                f.write(subprocess.run(['git', '-C', ROOT, 'show', f'{SHIPPED_AT[n]}:potentials/Si-PBE.facet'],
+                                       check=True, capture_output=True).stdout)
+            found.append((n, path))
+        else:
+            print(f'stage {n:2d}: no {work}/stage{n}.facet and never shipped, left out')
+    return found
 
 
 GNUPLOT = """set terminal pngcairo size 1000,450 enhanced
