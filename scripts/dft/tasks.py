@@ -293,6 +293,28 @@ def category_tasks():
                                             'slab100-{T}K-sipbe-v13.xyz', (900, 1200))
     cats['sampled16vac'] = md_snapshots('sampled16vac-{T}K-sipbe-v13-{k:04d}', 'vacancy-{T}K-sipbe-v13.xyz',
                                         (1000, 1300))
+    # Added 2026-11-27: a seventeenth round, sampled with Si-PBE v14 (stage 16): its interstitial MD at 1100 and
+    # 1300 K (--structure interstitial, --seed 331 and 337; v14 has 14.8, 13.1 and 10.6 meV/atom on the test frames of
+    # sampled10inter, sampled7inter and sampled16inter), its (100) slab MD at 1000 and 1300 K (--structure slab100,
+    # --seed 347 and 349; 13.4 meV/atom and 179 meV/Å on sampled7slab100's, 198 meV/Å on sampled16slab100's) and its
+    # liquid at 1800 and 2100 K (--seed 353 and 359; 211 and 192 meV/Å on the test frames of sampled5 and sampled15).
+    cats['sampled17inter'] = md_snapshots('sampled17inter-{T}K-sipbe-v14-{k:04d}',
+                                          'interstitial-{T}K-sipbe-v14.xyz', (1100, 1300))
+    cats['sampled17slab100'] = md_snapshots('sampled17slab100-{T}K-sipbe-v14-{k:04d}',
+                                            'slab100-{T}K-sipbe-v14.xyz', (1000, 1300))
+    cats['sampled17'] = md_snapshots('sampled17-liquid-{T}K-sipbe-v14-{k:04d}', 'liquid-{T}K-sipbe-v14.xyz',
+                                     (1800, 2100))
+    # Added 2026-11-27: an eighteenth round, sampled with Si-PBE v15 (stage 17): its (111) slab MD at 900 and 1200 K
+    # (--structure slab111, --seed 367 and 373; v15 has 10.2 meV/atom and 211 meV/Å on the test frame of sampled4slab,
+    # 9.5 on sampled13slab's), its interstitial MD at 1000 and 1400 K (--structure interstitial, --seed 379 and 383;
+    # 14.4 and 12.5 on the test frames of sampled10inter and sampled7inter) and its vacancy MD at 1200 and 1500 K
+    # (--structure vacancy, --seed 389 and 397; 9.1 and 7.3 on those of sampled8vac and sampled12vac).
+    cats['sampled18slab'] = md_snapshots('sampled18slab-111-{T}K-sipbe-v15-{k:04d}', 'slab111-{T}K-sipbe-v15.xyz',
+                                         (900, 1200))
+    cats['sampled18inter'] = md_snapshots('sampled18inter-{T}K-sipbe-v15-{k:04d}',
+                                          'interstitial-{T}K-sipbe-v15.xyz', (1000, 1400))
+    cats['sampled18vac'] = md_snapshots('sampled18vac-{T}K-sipbe-v15-{k:04d}', 'vacancy-{T}K-sipbe-v15.xyz',
+                                        (1200, 1500))
     return cats
 
 
