@@ -315,6 +315,18 @@ def category_tasks():
                                           'interstitial-{T}K-sipbe-v15.xyz', (1000, 1400))
     cats['sampled18vac'] = md_snapshots('sampled18vac-{T}K-sipbe-v15-{k:04d}', 'vacancy-{T}K-sipbe-v15.xyz',
                                         (1200, 1500))
+    # Added 2026-11-28: a nineteenth round, sampled with Si-PBE v15 as well (stage 18 was training): its interstitial
+    # MD at 1200 and 1500 K (--structure interstitial, --seed 401 and 409; v15 has 14.4, 12.5 and 10.8 meV/atom on the
+    # test frames of sampled10inter, sampled7inter and sampled16inter), its (100) slab MD at 1100 and 1400 K
+    # (--structure slab100, --seed 419 and 421; 13.9 meV/atom on sampled7slab100's, 189 and 188 meV/Å on those of
+    # sampled16slab100 and sampled14slab100) and its liquid at 1900 and 2300 K (--seed 431 and 433; 11.7 meV/atom on
+    # sampled17's, 208 and 189 meV/Å on those of sampled5 and sampled15).
+    cats['sampled19inter'] = md_snapshots('sampled19inter-{T}K-sipbe-v15-{k:04d}',
+                                          'interstitial-{T}K-sipbe-v15.xyz', (1200, 1500))
+    cats['sampled19slab100'] = md_snapshots('sampled19slab100-{T}K-sipbe-v15-{k:04d}',
+                                            'slab100-{T}K-sipbe-v15.xyz', (1100, 1400))
+    cats['sampled19'] = md_snapshots('sampled19-liquid-{T}K-sipbe-v15-{k:04d}', 'liquid-{T}K-sipbe-v15.xyz',
+                                     (1900, 2300))
     return cats
 
 
