@@ -9,9 +9,9 @@ set xtics 1
 set ylabel 'energy RMSE (meV/atom)'
 set yrange [0:*]
 plot 'history.dat' using 1:2 with linespoints title 'the test set of its time', \
-     '' using 1:5 with linespoints title 'today''s test set (67 frames)', 5 with lines dt 2 title 'target'
+     '' using 1:5 with linespoints title 'today''s test set (73 frames)', 5 with lines dt 2 title 'target'
 set ylabel 'force RMSE (meV/Å)'
 set yrange [80:*]
 plot 'history.dat' using 1:3 with linespoints title 'the test set of its time', \
-     '' using 1:6 with linespoints title 'today''s test set (67 frames)', 100 with lines dt 2 title 'target'
+     '' using 1:6 with linespoints title 'today''s test set (73 frames)', 100 with lines dt 2 title 'target'
 unset multiplot

@@ -1,7 +1,7 @@
 set terminal pngcairo size 800,600 enhanced
 set encoding utf8
 set output 'parity_energy.png'
-set title 'test energy: RMSE 5.56 meV/atom (67 values)'
+set title 'test energy: RMSE 5.677 meV/atom (73 values)'
 set xlabel 'reference energy per atom (eV/atom)'
 set ylabel 'predicted energy per atom (eV/atom)'
 set size square

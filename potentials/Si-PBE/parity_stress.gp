@@ -1,7 +1,7 @@
 set terminal pngcairo size 800,600 enhanced
 set encoding utf8
 set output 'parity_stress.png'
-set title 'test stress: RMSE 2.575 meV/Å^3 (603 values)'
+set title 'test stress: RMSE 2.551 meV/Å^3 (657 values)'
 set xlabel 'reference stress component (meV/Å^3)'
 set ylabel 'predicted stress component (meV/Å^3)'
 set size square

@@ -29,7 +29,8 @@ def rmse(evaluator, potential, frames):
 # the first half of the first version): a stage whose WORK/stageN.facet is missing (a fresh checkout) is read from
 # there. Add each newly shipped stage here.
 SHIPPED_AT = {2: '4c7d173', 3: '9a7d4be', 4: '1c1300a', 5: '44ac484', 6: '56106b2', 7: 'd5e9968', 9: 'e3f89ac',
-              10: '916a241', 11: '837ee51', 12: '16d9360', 13: '042810c', 14: '978d186', 15: '48986b3', 16: '7525b9c'}
+              10: '916a241', 11: '837ee51', 12: '16d9360', 13: '042810c', 14: '978d186', 15: '48986b3', 16: '7525b9c',
+              17: '17bf3d0'}
 
 
 def stage_potentials(work, shipped):
