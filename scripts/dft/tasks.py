@@ -327,6 +327,17 @@ def category_tasks():
                                             'slab100-{T}K-sipbe-v15.xyz', (1100, 1400))
     cats['sampled19'] = md_snapshots('sampled19-liquid-{T}K-sipbe-v15-{k:04d}', 'liquid-{T}K-sipbe-v15.xyz',
                                      (1900, 2300))
+    # Added 2026-11-28: a twentieth round, sampled with Si-PBE v16 (stage 18): its (111) slab MD at 1000 and 1300 K
+    # (--structure slab111, --seed 439 and 443; v16 has 204 meV/Å on the test frame of sampled4slab), its vacancy MD at
+    # 1100 and 1400 K (--structure vacancy, --seed 449 and 457; 180 meV/Å on sampled12vac's) and its (100) slab MD at
+    # 900 and 1300 K (--structure slab100, --seed 461 and 463; 14.6 meV/atom on sampled7slab100's, 186 and 183 meV/Å
+    # on those of sampled16slab100 and sampled14slab100).
+    cats['sampled20slab'] = md_snapshots('sampled20slab-111-{T}K-sipbe-v16-{k:04d}', 'slab111-{T}K-sipbe-v16.xyz',
+                                         (1000, 1300))
+    cats['sampled20vac'] = md_snapshots('sampled20vac-{T}K-sipbe-v16-{k:04d}', 'vacancy-{T}K-sipbe-v16.xyz',
+                                        (1100, 1400))
+    cats['sampled20slab100'] = md_snapshots('sampled20slab100-{T}K-sipbe-v16-{k:04d}',
+                                            'slab100-{T}K-sipbe-v16.xyz', (900, 1300))
     return cats
 
 
