@@ -144,7 +144,10 @@ def report():
                     smearing=chosen['smearing'][0], width=chosen['smearing'][1],
                     tolerances=TOL, base=BASE, scan_base=SCAN_BASE)
     print('\nchosen:', json.dumps(settings))
-    with open(os.path.join(OUT, 'settings.json'), 'w') as f:
+    path = os.path.join(OUT, 'settings.json')
+    if os.path.exists(path):  # the per-category overrides come from the label check (docs/dft-data.md), not from here
+        settings.update({k: v for k, v in json.load(open(path)).items() if k == 'overrides'})
+    with open(path, 'w') as f:
         json.dump(settings, f, indent=1)
         f.write('\n')
 
