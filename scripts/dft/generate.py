@@ -112,7 +112,7 @@ def main():
         log(f'start on {socket.gethostname()}: {len(tasks)} tasks, {len(done)} done ({len(stale)} of them with '
             f'other settings: relabelled), {len(skip - done)} failed, {len(todo)} to do; '
             f'settings {json.dumps(settings)}')
-    todo, stale = broadcast((todo, stale))
+    todo, stale = broadcast((todo, stale) if world.rank == 0 else None)
     n_new = 0
     for task_id, cat, p in todo:
         s = settings_for(settings, cat)

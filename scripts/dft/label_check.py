@@ -4,7 +4,7 @@ of this study") and compares energy, forces and stress with the stored labels.
 
     nice -n 19 mpirun -np 2 /usr/bin/python3 scripts/dft/label_check.py --kdens 6 TASK_ID ...   # compute (resumable)
     ... label_check.py --kdens 8 --smearing marzari-vanderbilt --width 0.1 TASK_ID ...           # another smearing
-    /usr/bin/python3 scripts/dft/label_check.py --report                                        # table
+    /usr/bin/python3 scripts/dft/label_check.py --report [kdens=6]                              # table
     /usr/bin/python3 scripts/dft/label_check.py --scan TASK_ID                            # one frame, every setting
 
 Results are cached in data/si-pbe/label-check.json, one entry per (task, k-point density[, smearing]); the
@@ -95,10 +95,11 @@ def compute(task_ids, kdens, smearing, width, grid):
                   f'dS max {entry["max_dstress_gpa"]:.2f} GPa ({entry["seconds"]:.0f} s)', flush=True)
 
 
-def report():
-    done = load()
+def report(setting):
+    """The table of cached results; only those of one setting (e.g. 'kdens=6') if `setting` is given."""
+    done = {k: e for k, e in load().items() if not setting or k.split(' ', 1)[1] == setting}
     if not done:
-        sys.exit(f'label_check: no results in {RESULTS}')
+        sys.exit(f'label_check: no results in {RESULTS}' + (f' for {setting}' if setting else ''))
     print('| frame | atoms | k-mesh stored -> denser | ΔE (meV/atom) | RMS ΔF (meV/Å) | max ΔF (meV/Å) | '
           'RMS F (meV/Å) | max Δσ (GPa) |')
     print('|---|---|---|---|---|---|---|---|')
@@ -171,11 +172,12 @@ if __name__ == '__main__':
     ap.add_argument('--width', type=float, help='its width in eV (default: the stored one)')
     ap.add_argument('--monkhorst-pack', action='store_true', help='a Monkhorst-Pack mesh (sizes rounded up to '
                     'even ones, off Γ) instead of the stored Γ-centred one')
-    ap.add_argument('--report', action='store_true', help='print the table of the cached results')
+    ap.add_argument('--report', nargs='?', const='', metavar='SETTING',
+                    help="print the table of the cached results (of one setting, e.g. 'kdens=6', if given)")
     ap.add_argument('--scan', metavar='TASK', help='print every computed setting of one frame against the best')
     a = ap.parse_args()
-    if a.report:
-        report()
+    if a.report is not None:
+        report(a.report)
     elif a.scan:
         scan(a.scan)
     elif a.tasks:
