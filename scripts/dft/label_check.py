@@ -7,8 +7,11 @@ of this study") and compares energy, forces and stress with the stored labels.
     /usr/bin/python3 scripts/dft/label_check.py --report [kdens=6]                              # table
     /usr/bin/python3 scripts/dft/label_check.py --scan TASK_ID                            # one frame, every setting
 
-Results are cached in data/si-pbe/label-check.json, one entry per (task, k-point density[, smearing]); the
-recomputed frames go to data/si-pbe/label-check/kdensK[-SMEARINGWIDTH]/TASK.xyz (facet-eval reads them).
+Results are cached in data/si-pbe/label-check.json, one entry per (task, setting), against the labels in
+data/si-pbe/frames at the time (their mesh is recorded); the recomputed frames go to
+data/si-pbe/label-check/kdensK[-SETTING]/TASK.xyz (facet-eval reads them). Since the generator relabels the
+disordered categories at 6.0, label-check/kdens4/ also keeps the 4.0 labels of the frames scanned before that
+(copied from commit c5cc888), so that --scan still shows them.
 """
 import argparse
 import glob
@@ -157,7 +160,8 @@ def scan(task):
         df = a.get_forces() - ref.get_forces()
         ds = stress_gpa(a.get_stress(voigt=False)) - stress_gpa(ref.get_stress(voigt=False))
         name = setting_name(key[3], key[0], key[1], key[2], stored.info)[0]
-        seconds = a.info['wall_seconds'] if key == stored_key else cached.get(f'{task} {name}', {}).get('seconds', '')
+        # the cache's time first: the first recomputed frames kept the stored frame's wall_seconds
+        seconds = cached.get(f'{task} {name}', {}).get('seconds', a.info['wall_seconds'])
         mesh = ' '.join(str(int(k)) for k in np.atleast_1d(a.info['kgrid']))
         mesh += '' if key[2] == 'gamma-centred' else ' MP'
         print(f'| {key[0]} {key[1]:g} | {key[3]:g} | {mesh} | {seconds} | {de:+.2f} | '
