@@ -37,6 +37,11 @@ def stored_settings_key(info):
             info.get('kgrid_type', 'gamma-centred'))
 
 
+def is_stale(info, settings):
+    """Was a stored frame (its info) computed with other settings than its category's now? Then it is relabelled."""
+    return stored_settings_key(info) != settings_key(settings_for(settings, info['config_type']))
+
+
 GRIDS = ('gamma-centred', 'monkhorst-pack')
 
 

@@ -26,7 +26,7 @@ import gpaw  # noqa: E402
 from gpaw import KohnShamConvergenceError  # noqa: E402
 from gpaw.mpi import broadcast, world  # noqa: E402
 
-from dftcommon import SCF_CONVERGENCE, label, settings_for, settings_key, stored_settings_key  # noqa: E402
+from dftcommon import SCF_CONVERGENCE, is_stale, label, settings_for  # noqa: E402
 from make_splits import assign  # noqa: E402
 from tasks import SEED, make_structure, task_list, task_seed  # noqa: E402
 
@@ -48,12 +48,11 @@ def failed_ids(path):
 def stale_ids(frames_dir, tasks, s):
     """Frames computed with other settings than their category's now: to be relabelled."""
     stale = set()
-    for tid, cat, _ in tasks:
+    for tid, _, _ in tasks:
         path = os.path.join(frames_dir, tid + '.xyz')
-        if os.path.exists(path):
-            # parallel=False: only rank 0 is here; ASE's default would broadcast to the other ranks
-            if stored_settings_key(read(path, parallel=False).info) != settings_key(settings_for(s, cat)):
-                stale.add(tid)
+        # parallel=False: only rank 0 is here; ASE's default would broadcast to the other ranks
+        if os.path.exists(path) and is_stale(read(path, parallel=False).info, s):
+            stale.add(tid)
     return stale
 
 

@@ -52,9 +52,8 @@ def write_frame(stored, new, kdens, smearing, width, grid, path):
     atoms = stored.copy()
     atoms.arrays.pop('forces', None)  # the stored labels, replaced by the calculator's
     atoms.info.update(kpt_density_per_A=kdens, kgrid=' '.join(map(str, new['kgrid'])), kgrid_type=grid,
-                      smearing=smearing,
-                      smearing_width_eV=width, energy_sigma0=new['energy_sigma0'], scf_iterations=new['niter'],
-                      wall_seconds=round(new['seconds'], 1))
+                      smearing=smearing, smearing_width_eV=width, energy_sigma0=new['energy_sigma0'],
+                      scf_iterations=new['niter'], wall_seconds=round(new['seconds'], 1))
     atoms.calc = SinglePointCalculator(atoms, energy=new['energy'], forces=new['forces'],
                                        stress=full_3x3_to_voigt_6_stress(new['stress']))
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -7,7 +7,7 @@ import sys
 from ase.io import read
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dftcommon import settings_for, settings_key, stored_settings_key  # noqa: E402
+from dftcommon import is_stale  # noqa: E402
 from tasks import task_list  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'si-pbe')
@@ -20,8 +20,7 @@ failed = [line.split()[0] for line in open(failed_path)] if os.path.exists(faile
 settings = json.load(open(os.path.join(DATA, 'settings.json')))
 planned = collections.Counter(c for _, c, _ in task_list())
 done = collections.Counter(a.info['config_type'] for a in frames)
-stale = collections.Counter(c for c, a in ((a.info['config_type'], a) for a in frames)
-                            if stored_settings_key(a.info) != settings_key(settings_for(settings, c)))
+stale = collections.Counter(a.info['config_type'] for a in frames if is_stale(a.info, settings))
 print(f'{"category":14s} done/planned (of them with other settings than now: to be relabelled)')
 for c in planned:
     print(f'{c:14s} {done[c]:4d}/{planned[c]}' + (f' ({stale[c]})' if stale[c] else ''))
