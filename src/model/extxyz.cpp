@@ -334,7 +334,12 @@ class Reader {
       if (!lattice || !(s.volume() > 0) || !std::isfinite(s.volume()))
         fail(index, keys_.virial + " needs a Lattice with a finite non-zero volume to give a stress");
       std::array<double, 9> sigma;
-      for (size_t k = 0; k < 9; ++k) sigma[k] = -w[k] / s.volume();
+      for (size_t k = 0; k < 9; ++k) {
+        sigma[k] = -w[k] / s.volume();
+        // A tiny (non-periodic, so unchecked) cell can turn a finite virial into an infinite stress.
+        if (!std::isfinite(sigma[k]))
+          fail(index, keys_.virial + " / volume (" + fmt(s.volume()) + " Å^3) is not a finite stress");
+      }
       s.stress = sigma;
     }
     if (virial && stress) s.info.emplace(keys_.virial, std::move(*virial));  // unused: kept like any other key

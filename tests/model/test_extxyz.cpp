@@ -396,6 +396,10 @@ TEST(ExtxyzErrors, ColumnCountsThatOverflowAreRefused) {
 TEST(ExtxyzErrors, VirialNeedsAFiniteVolume) {
   expect_error(frame("Lattice=\"1e200 0 0 0 1e200 0 0 0 1e200\" pbc=\"F F F\" virial=\"1 2 3 4 5 6\""), 2,
                {"virial needs a Lattice with a finite non-zero volume"});
+  // Found by fuzz_extxyz: a finite virial over a tiny volume overflowed to an infinite stress the writer refuses.
+  const std::string tiny = "0.0009765625";  // 2^-10 A: the volume 2^-30 A^3 prints exactly
+  expect_error(frame("Lattice=\"" + tiny + " 0 0 0 " + tiny + " 0 0 0 " + tiny + "\" pbc=\"F F F\" virial=\"1e300 0 0 0 1 0 0 0 1\""),
+               2, {"virial / volume (9.3132257461547852e-10 Å^3) is not a finite stress"});
 }
 
 TEST(ExtxyzErrors, DirectoryIsNotReadAsAnEmptyFile) {
