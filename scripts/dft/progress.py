@@ -1,4 +1,5 @@
-"""Progress of the Si PBE data set: frames done / planned per category, failures, time per frame."""
+"""Progress of the Si PBE data set: frames done / planned per category, failures, time per frame, and an estimate
+of the compute left."""
 import collections
 import json
 import os
@@ -7,7 +8,7 @@ import sys
 from ase.io import read
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dftcommon import is_stale  # noqa: E402
+from dftcommon import is_stale, settings_for, settings_key, stored_settings_key  # noqa: E402
 from tasks import task_list  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'si-pbe')
@@ -31,3 +32,44 @@ for a in frames:
     by_n[len(a)].append(a.info['wall_seconds'])
 print('seconds per frame by atoms: ' + ', '.join(
     f'{n}: {sum(t) / len(t):.0f} s (x{len(t)})' for n, t in sorted(by_n.items())))
+
+# Compute left: each frame to (re)label costs the mean time of the frames already computed with the settings it
+# needs, of its atom count (a stale frame) or its category (a new task), else of any size or category; a stale
+# frame with none is its own time scaled by how much longer its new settings take than its old ones (means over
+# the cells of up to 17 atoms). Rough: SCF iterations and the load of the machine vary.
+def mean(t):
+    return sum(t) / len(t)
+
+
+by_atoms, by_category, by_settings = (collections.defaultdict(list) for _ in range(3))
+for a in frames:
+    key = stored_settings_key(a.info)
+    if len(a) <= 17:
+        by_settings[key].append(a.info['wall_seconds'])
+    if not is_stale(a.info, settings):
+        by_atoms[len(a), key].append(a.info['wall_seconds'])
+        by_category[a.info['config_type'], key].append(a.info['wall_seconds'])
+current_small = {key: [t for (n, k), ts in by_atoms.items() if k == key and n <= 17 for t in ts] for key in by_settings}
+left, unknown = 0.0, 0
+for a in frames:
+    if not is_stale(a.info, settings):
+        continue
+    key, old = settings_key(settings_for(settings, a.info['config_type'])), stored_settings_key(a.info)
+    if by_atoms[len(a), key]:
+        left += mean(by_atoms[len(a), key])
+    elif current_small.get(key) and by_settings[old]:
+        left += a.info['wall_seconds'] * mean(current_small[key]) / mean(by_settings[old])
+    else:
+        unknown += 1
+done_ids = {f[:-len('.xyz')] for f in files}
+for task_id, c, _ in task_list():
+    if task_id in done_ids or task_id in failed:
+        continue
+    key = settings_key(settings_for(settings, c))
+    t = by_category[c, key] or current_small.get(key)
+    if t:
+        left += mean(t)
+    else:
+        unknown += 1
+print(f'compute left: about {left / 3600:.1f} h at the recorded speed'
+      + (f', and {unknown} frames without an estimate' if unknown else ''))
