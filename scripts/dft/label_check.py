@@ -10,8 +10,9 @@ of this study") and compares energy, forces and stress with the stored labels.
 Results are cached in data/si-pbe/label-check.json, one entry per (task, setting), against the labels in
 data/si-pbe/frames at the time (their mesh is recorded); the recomputed frames go to
 data/si-pbe/label-check/kdensK[-SETTING]/TASK.xyz (facet-eval reads them). Since the generator relabels the
-disordered categories at 6.0, label-check/kdens4/ also keeps the 4.0 labels of the frames scanned before that
-(copied from commit c5cc888), so that --scan still shows them.
+categories given denser settings in place, label-check/kdens4/ also keeps the 4.0 labels of the frames scanned
+before that (copied from the commit before: c5cc888 for the disordered categories, aada556 for the phases and
+slabs), so that --scan still shows them.
 """
 import argparse
 import glob

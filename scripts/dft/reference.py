@@ -1,7 +1,8 @@
 """DFT (GPAW PBE) reference properties of silicon for the validation of ML potentials (issue 8).
 
 Run through scripts/dft/reference (mpirun -np 2, nice 19). At exactly the production settings of
-data/si-pbe/settings.json (through dftcommon.py) it computes, in this order:
+data/si-pbe/settings.json (through dftcommon.py; the E(V) of the metallic phases, beta-tin and sh, with those of the
+training frames of category `phase`, which settings.json may override) it computes, in this order:
 
   ev          E(V) of diamond, beta-tin, simple hexagonal (primitive cells, c/a fixed), BM3 fits, ordering
   elastic     C11, C12, C44 (relaxed and unrelaxed) of diamond at the DFT a0, from stresses at +-1 % strain
@@ -30,12 +31,13 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import refprops as RP  # noqa: E402
-from dftcommon import A0_PBE, kgrid  # noqa: E402
+from dftcommon import A0_PBE, kgrid, settings_for  # noqa: E402
 
 DATA = os.environ.get('SI_PBE_DATA') or os.path.normpath(os.path.join(HERE, '..', '..', 'data', 'si-pbe'))
 PROPERTIES = ('ev', 'elastic', 'phonons', 'vacancy', 'surface100', 'surface111')
 SEED = 20261125                  # the data set's global seed (tasks.py); the vacancy rattle uses it
 B_EST = 100.0                    # GPa: bulk modulus scale of the Si phases, only to centre the E(V) grids
+SETTING_KEYS = ('xc', 'ecut', 'kdens', 'smearing', 'width')
 
 # Protocol. Production: 9 volumes per phase (+-8 % in volume, 2 % steps), relaxations to RELAX_FMAX.
 # Quick: a smoke test of the pipeline only (numbers meaningless): 5 volumes, loose and short relaxations.
@@ -91,13 +93,22 @@ def write_json(path, obj):
         os.replace(path + '.tmp', path)       # atomic: a result file is always complete
 
 
+def phase_settings(settings, overrides, phase):
+    """The settings of a phase's E(V): the metallic phases take those of the training frames of category
+    `phase` (settings.json's overrides: they need denser k-meshes), so that the potential, fitted to those
+    frames, is compared with DFT of the same accuracy; diamond, and every other property, the base ones."""
+    if phase == 'diamond':
+        return settings
+    return {k: settings_for(dict(settings, overrides=overrides), 'phase')[k] for k in SETTING_KEYS}
+
+
 # ---- the cached DFT engine -------------------------------------------------------------------
 
 class Engine:
     """Single points and fixed-cell relaxations through a cache of one JSON file per SCF."""
 
-    def __init__(self, settings, out, proto):
-        self.s, self.out, self.proto = settings, out, proto
+    def __init__(self, settings, out, proto, overrides=()):
+        self.s, self.out, self.proto, self.overrides = settings, out, proto, list(overrides)
         self.cache = os.path.join(out, 'cache')
         world, _ = mpi()
         self.index = {}
@@ -107,21 +118,25 @@ class Engine:
                 self.index[p.rsplit('.', 2)[-2]] = p
         self.n_new = 0
 
-    def key(self, atoms, kpts):
+    def settings_of(self, phase):
+        return phase_settings(self.s, self.overrides, phase)
+
+    def key(self, atoms, kpts, s):
         # Rounded to 1e-8 Å: replayed relaxations reproduce the positions exactly anyway (the cached forces are
         # the same floats), the rounding only guards against noise in the last bit.
-        s = self.s
         blob = json.dumps([s['xc'], s['ecut'], s['kdens'], s['smearing'], s['width'], list(kpts),
                            atoms.get_chemical_symbols(), np.round(atoms.cell.array, 8).tolist(),
                            np.round(atoms.positions, 8).tolist()])
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def point(self, atoms, label, kpts, stress=True, holder=None):
+    def point(self, atoms, label, kpts, stress=True, holder=None, settings=None):
         """Labels of `atoms` (energy = Mermin free energy, forces, stress in the ASE sign convention): from the
-        cache, else one GPAW SCF (reusing holder['gpaw'], the calculator of a relaxation, when given)."""
+        cache, else one GPAW SCF (reusing holder['gpaw'], the calculator of a relaxation, when given), with the
+        base settings unless `settings` are given."""
         from dftcommon import make_calc, results
         world, broadcast = mpi()
-        k = self.key(atoms, kpts)
+        s = settings or self.s
+        k = self.key(atoms, kpts, s)
         r = None
         if world.rank == 0 and k in self.index:
             r = json.load(open(self.index[k]))
@@ -132,8 +147,7 @@ class Engine:
             return r
         holder = holder if holder is not None else {}
         if holder.get('gpaw') is None:
-            holder['gpaw'] = make_calc(atoms, self.s['ecut'], self.s['kdens'], self.s['width'],
-                                       self.s['smearing'], kpts=kpts)
+            holder['gpaw'] = make_calc(atoms, s['ecut'], s['kdens'], s['width'], s['smearing'], kpts=kpts)
         at = atoms.copy()
         at.calc = holder['gpaw']
         t0 = time.time()
@@ -204,8 +218,9 @@ def ev_phase(eng, phase):
     world, broadcast = mpi()
     v_guess, ca = RP.phase_guess()[phase]
     cell = lambda sc: broadcast(RP.phase_cell(phase, v_guess * sc, ca) if world.rank == 0 else None)
-    kpts = kgrid(RP.phase_cell(phase, v_guess, ca), eng.s['kdens'])
-    probe = eng.point(cell(1.0), f'ev-{phase}-probe', kpts)
+    s = eng.settings_of(phase)
+    kpts = kgrid(RP.phase_cell(phase, v_guess, ca), s['kdens'])
+    probe = eng.point(cell(1.0), f'ev-{phase}-probe', kpts, settings=s)
     p_probe = -np.trace(probe['stress']) / 3 * RP.EV_A3_GPA
     centre = round(1 + p_probe / B_EST, 2)          # rounded: clean labels, and the grid is only a grid
     n, step = eng.proto['n_volumes'], eng.proto['volume_step']
@@ -213,7 +228,7 @@ def ev_phase(eng, phase):
 
     def pt(sc):
         at = cell(sc)
-        r = eng.point(at, f'ev-{phase}-v{sc:.4f}', kpts)
+        r = eng.point(at, f'ev-{phase}-v{sc:.4f}', kpts, settings=s)
         return dict(scale=sc, v_atom=RP.volume(r['structure']) / len(at), e_atom=r['energy'] / len(at), **slim(r))
     points = [pt(sc) for sc in scales]
     for _ in range(3):
@@ -224,8 +239,8 @@ def ev_phase(eng, phase):
         log(f'ev-{phase}: minimum at the end of the range, adding volume scale {sc}')
         points.insert(0, pt(sc)) if k == 0 else points.append(pt(sc))
     return dict(c_over_a=ca, c_over_a_source='fixed: the builders of tasks.py (literature-like PBE values)',
-                v_guess=v_guess, probe_pressure_GPa=float(p_probe), centre_scale=centre, kgrid=list(kpts),
-                points=points)
+                v_guess=v_guess, probe_pressure_GPa=float(p_probe), centre_scale=centre, settings=s,
+                kgrid=list(kpts), points=points)
 
 
 def a0_dft(eng):
@@ -350,21 +365,21 @@ def prop_surface(eng, orient):
 
 # ---- plan and cost ---------------------------------------------------------------------------
 
-def plan(settings, proto):
+def plan(settings, proto, overrides):
     """[(property, what, natoms, kgrid, n_scf, seconds per SCF)] at the guess a0 (A0_PBE)."""
     from ase.build import bulk
     kd, ec = settings['kdens'], settings['ecut']
     rows = []
 
-    def add(prop, what, at, n, symmetric, relax=False, times=1):
-        k = kgrid(at, kd)
+    def add(prop, what, at, n, symmetric, relax=False, times=1, k_density=kd):
+        k = kgrid(at, k_density)
         n = times * (min(n, proto['max_steps'] + 1) if relax else n)
         rows.append((prop, what, len(at), k, n, t_scf(len(at), at.get_volume(), np.prod(k), symmetric, ec,
                                                       'vacuum_axis' in at.info)))
     guess = RP.phase_guess()
     for p in RP.PHASES:
         add('ev', f'{p} E(V), probe + {proto["n_volumes"]} volumes', RP.phase_cell(p, *guess[p]),
-            proto['n_volumes'] + 1, True)
+            proto['n_volumes'] + 1, True, k_density=phase_settings(settings, overrides, p)['kdens'])
     prim = bulk('Si', 'diamond', A0_PBE)
     add('elastic', 'e_xx +-1 % (no relaxation by symmetry)', prim, 2 * RELAX_STEPS_GUESS['elastic-xx'], True)
     add('elastic', 'shear +-1 %, BFGS (guess: SCFs per side)', prim, RELAX_STEPS_GUESS['elastic-xy'], False, True, 2)
@@ -379,8 +394,8 @@ def plan(settings, proto):
     return rows
 
 
-def print_plan(settings, proto, only, out):
-    rows = [r for r in plan(settings, proto) if r[0] in only]
+def print_plan(settings, proto, overrides, only, out):
+    rows = [r for r in plan(settings, proto, overrides) if r[0] in only]
     ncache = len(glob.glob(os.path.join(out, 'cache', '*.json')))
     print(f'Plan (settings: {settings["xc"]} {settings["ecut"]:g} eV, k-density {settings["kdens"]:g}/Å, '
           f'{settings["smearing"]} {settings["width"]:g} eV; output {os.path.relpath(out)}; '
@@ -408,6 +423,13 @@ def status(out):
 
 # ---- main ------------------------------------------------------------------------------------
 
+def computed_with(result):
+    """(settings, protocol, settings of each E(V) phase) of a property file; files of before the per-phase
+    settings computed every phase with the base settings."""
+    phases = {p: ph.get('settings', result.get('settings')) for p, ph in result.get('phases', {}).items()}
+    return result.get('settings'), result.get('protocol'), phases
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--settings', default=os.path.join(DATA, 'settings.json'))
@@ -423,21 +445,22 @@ def main():
     if args.status:
         return status(out)
     s = json.load(open(args.settings))
-    settings = {k: s[k] for k in ('xc', 'ecut', 'kdens', 'smearing', 'width')}
+    settings = {k: s[k] for k in SETTING_KEYS}
+    overrides = [] if args.quick else s.get('overrides', [])
     if args.quick:
         settings.update(QUICK_SETTINGS)
     proto = PROTOCOL['quick' if args.quick else 'production']
     only = args.only or PROPERTIES
     if args.plan:
-        return print_plan(settings, proto, only, out)
+        return print_plan(settings, proto, overrides, only, out)
 
     import ase
     import gpaw
     world, broadcast = mpi()
     if world.rank == 0:
         os.makedirs(out, exist_ok=True)
-        print_plan(settings, proto, only, out)
-    eng = Engine(settings, out, proto)
+        print_plan(settings, proto, overrides, only, out)
+    eng = Engine(settings, out, proto, overrides)
     header = dict(settings=settings, quick=args.quick, protocol=proto, code='gpaw', code_version=gpaw.__version__,
                   ase_version=ase.__version__, mpi_ranks=world.size,
                   energy='Mermin free energy (eV)', stress='eV/Å^3, ASE sign convention (tension positive)')
@@ -448,9 +471,10 @@ def main():
         path = os.path.join(out, prop + '.json')
         skip = None
         if world.rank == 0 and os.path.exists(path):
-            have = json.load(open(path))
-            have = (have.get('settings'), have.get('protocol'))
-            skip = 'done' if have == (settings, proto) else \
+            have, want = computed_with(json.load(open(path))), (settings, proto, {})
+            if prop == 'ev':
+                want = (settings, proto, {p: eng.settings_of(p) for p in RP.PHASES})
+            skip = 'done' if have == want else \
                 f'{path} was computed with other settings/protocol {have}; move it away first'
         skip = broadcast(skip)
         if skip == 'done':
