@@ -11,7 +11,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import refprops as RP  # noqa: E402
-from dftcommon import kgrid, label  # noqa: E402
+from dftcommon import label  # noqa: E402
+from reference import ev_mesh  # noqa: E402
 
 SETTINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'si-pbe', 'settings.json')
 CELLS = (('beta-tin', 1.0), ('sh', 1.078))  # volume scales of the E(V) grids, next to the minima
@@ -29,7 +30,7 @@ def main():
         rows = []
         for kd in kdens:
             atoms = RP.phase_cell(phase, v_guess * scale, ca)
-            mesh = kgrid(RP.phase_cell(phase, v_guess, ca), kd)
+            mesh = ev_mesh(phase, kd)
             r = label(atoms, s['ecut'], kd, s['width'], s['smearing'], kpts=mesh)
             rows.append((kd, mesh, r['energy'] / len(atoms), r['seconds']))
         for kd, mesh, e, sec in rows:

@@ -41,15 +41,16 @@ def mean(t):
     return sum(t) / len(t)
 
 
-by_atoms, by_category, by_settings = (collections.defaultdict(list) for _ in range(3))
+by_atoms, by_category, by_settings, current_small = (collections.defaultdict(list) for _ in range(4))
 for a in frames:
-    key = stored_settings_key(a.info)
+    key, t = stored_settings_key(a.info), a.info['wall_seconds']
     if len(a) <= 17:
-        by_settings[key].append(a.info['wall_seconds'])
+        by_settings[key].append(t)
     if not is_stale(a.info, settings):
-        by_atoms[len(a), key].append(a.info['wall_seconds'])
-        by_category[a.info['config_type'], key].append(a.info['wall_seconds'])
-current_small = {key: [t for (n, k), ts in by_atoms.items() if k == key and n <= 17 for t in ts] for key in by_settings}
+        by_atoms[len(a), key].append(t)
+        by_category[a.info['config_type'], key].append(t)
+        if len(a) <= 17:
+            current_small[key].append(t)
 left, unknown = 0.0, 0
 for a in frames:
     if not is_stale(a.info, settings):
@@ -57,7 +58,7 @@ for a in frames:
     key, old = settings_key(settings_for(settings, a.info['config_type'])), stored_settings_key(a.info)
     if by_atoms[len(a), key]:
         left += mean(by_atoms[len(a), key])
-    elif current_small.get(key) and by_settings[old]:
+    elif current_small[key] and by_settings[old]:
         left += a.info['wall_seconds'] * mean(current_small[key]) / mean(by_settings[old])
     else:
         unknown += 1
@@ -66,7 +67,7 @@ for task_id, c, _ in task_list():
     if task_id in done_ids or task_id in failed:
         continue
     key = settings_key(settings_for(settings, c))
-    t = by_category[c, key] or current_small.get(key)
+    t = by_category[c, key] or current_small[key]
     if t:
         left += mean(t)
     else:

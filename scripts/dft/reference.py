@@ -219,7 +219,7 @@ def ev_phase(eng, phase):
     v_guess, ca = RP.phase_guess()[phase]
     cell = lambda sc: broadcast(RP.phase_cell(phase, v_guess * sc, ca) if world.rank == 0 else None)
     s = eng.settings_of(phase)
-    kpts = kgrid(RP.phase_cell(phase, v_guess, ca), s['kdens'])
+    kpts = ev_mesh(phase, s['kdens'])
     probe = eng.point(cell(1.0), f'ev-{phase}-probe', kpts, settings=s)
     p_probe = -np.trace(probe['stress']) / 3 * RP.EV_A3_GPA
     centre = round(1 + p_probe / B_EST, 2)          # rounded: clean labels, and the grid is only a grid
@@ -241,6 +241,12 @@ def ev_phase(eng, phase):
     return dict(c_over_a=ca, c_over_a_source='fixed: the builders of tasks.py (literature-like PBE values)',
                 v_guess=v_guess, probe_pressure_GPa=float(p_probe), centre_scale=centre, settings=s,
                 kgrid=list(kpts), points=points)
+
+
+def ev_mesh(phase, kdens):
+    """The one k-mesh of a phase's E(V): that of its guess cell, so that the curve has no k-mesh jumps."""
+    v_guess, ca = RP.phase_guess()[phase]
+    return kgrid(RP.phase_cell(phase, v_guess, ca), kdens)
 
 
 def a0_dft(eng):
