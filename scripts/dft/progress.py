@@ -1,5 +1,5 @@
-"""Progress of the Si PBE data set: frames done / planned per category, failures, time per frame, and an estimate
-of the compute left."""
+"""Progress of the Si PBE data set: frames done / planned per category, frames at the current settings per split,
+failures, time per frame, and an estimate of the compute left."""
 import collections
 import json
 import os
@@ -9,6 +9,7 @@ from ase.io import read
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dftcommon import is_stale, settings_for, settings_key, stored_settings_key  # noqa: E402
+from make_splits import assign  # noqa: E402
 from tasks import task_list  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'si-pbe')
@@ -27,6 +28,12 @@ for c in planned:
     print(f'{c:14s} {done[c]:4d}/{planned[c]}' + (f' ({stale[c]})' if stale[c] else ''))
 print(f'{"total":14s} {sum(done.values()):4d}/{sum(planned.values())} ({sum(stale.values())} to be relabelled)   '
       f'failed: {len(failed)}')
+# Per split: frames at today's settings (current) of the split's tasks; a potential is measured on these.
+split = assign()
+current_ids = {a.info['task_id'] for a in frames if not is_stale(a.info, settings)}
+print('at the current settings, by split: ' + ', '.join(
+    f'{name} {sum(t in current_ids for t in ids)}/{len(ids)}'
+    for name, ids in ((name, [t for t in split if split[t] == name]) for name in ('train', 'val', 'test'))))
 by_n = collections.defaultdict(list)
 for a in frames:
     by_n[len(a)].append(a.info['wall_seconds'])
