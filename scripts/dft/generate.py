@@ -79,7 +79,7 @@ def frame(atoms, lab, s, task_id, cat):
         kgrid=' '.join(map(str, lab['kgrid'])), kgrid_type=s['kgrid_type'],
         smearing=s['smearing'], smearing_width_eV=s['width'],
         energy_kind='free_energy', energy_sigma0=lab['energy_sigma0'],
-        scf_density_tol=SCF_CONVERGENCE['density'], scf_iterations=lab['niter'],
+        scf_density_tol=SCF_CONVERGENCE['density'], scf_iterations=lab['niter'], nbands=lab['nbands'],
         wall_seconds=round(lab['seconds'], 1), mpi_ranks=world.size)
     for key in CARRIED:
         if key in atoms.info:
