@@ -16,7 +16,7 @@ from ase.io import read
 from ase.units import GPa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dftcommon import make_calc  # noqa: E402
+from dftcommon import make_calc, results  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'data', 'si-pbe')
 
@@ -34,16 +34,13 @@ def main():
     if args.bands != 'rule':
         atoms.calc.set(nbands=None if args.bands == 'default' else int(args.bands))
     t0 = time.time()
-    energy = atoms.get_potential_energy(force_consistent=True)
-    forces = atoms.get_forces()
-    stress = atoms.get_stress(voigt=False)
+    lab = results(atoms)
     seconds = time.time() - t0
-    n = len(atoms)
-    print(f'{args.task_id}: {atoms.calc.wfs.bd.nbands} bands, {seconds:.0f} s, {atoms.calc.scf.niter} SCF iterations '
+    print(f'{args.task_id}: {lab["nbands"]} bands, {seconds:.0f} s, {lab["niter"]} SCF iterations '
           f'(stored: {info.get("nbands", "default")} bands, {info["scf_iterations"]} iterations)')
-    print(f'  max |dE| {1000 * abs(energy - stored.get_potential_energy()) / n:.1e} meV/atom, '
-          f'max |dF| {1000 * np.abs(forces - stored.get_forces()).max():.2e} meV/A, '
-          f'max |dsigma| {np.abs(stress - stored.get_stress(voigt=False)).max() / GPa:.1e} GPa')
+    print(f'  max |dE| {1000 * abs(lab["energy"] - stored.get_potential_energy()) / len(atoms):.1e} meV/atom, '
+          f'max |dF| {1000 * np.abs(lab["forces"] - stored.get_forces()).max():.2e} meV/A, '
+          f'max |dsigma| {np.abs(lab["stress"] - stored.get_stress(voigt=False)).max() / GPa:.1e} GPa')
 
 
 if __name__ == '__main__':
